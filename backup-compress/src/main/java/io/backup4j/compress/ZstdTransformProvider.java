@@ -1,11 +1,9 @@
 package io.backup4j.compress;
 
-import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
 import com.github.luben.zstd.ZstdOutputStreamNoFinalizer;
 import io.backup4j.api.Transform;
 import io.backup4j.api.spi.ProviderContext;
 import io.backup4j.api.spi.TransformProvider;
-import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -106,11 +104,7 @@ public final class ZstdTransformProvider implements TransformProvider {
 
     @Override
     InputStream openDecoder(InputStream in) throws IOException {
-      // Not continuous: end of input inside a frame is an error, not a pause. The default window limit (2^27) is the
-      // same as the CLI's, bounding memory against a hostile frame header.
-      ZstdInputStreamNoFinalizer z = new ZstdInputStreamNoFinalizer(in);
-      z.setContinuous(false);
-      return new BufferedInputStream(z, BUFFER_SIZE);
+      return new ZstdDecoderInputStream(in);
     }
 
     @Override
