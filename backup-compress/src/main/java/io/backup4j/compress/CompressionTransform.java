@@ -31,7 +31,7 @@ abstract class CompressionTransform implements Transform {
   CompressionTransform(String name, Map<String, String> recorded, String suffix, Set<String> unknownParameters) {
     this.spec = new TransformSpec(name, recorded);
     this.suffix = Objects.requireNonNull(suffix, "suffix is null");
-    this.unknownParameters = Set.copyOf(unknownParameters);
+    this.unknownParameters = java.util.Collections.unmodifiableSortedSet(new java.util.TreeSet<>(unknownParameters));
   }
 
   /** Opens the format's encoder over {@code out}; closing it must finish the stream. */

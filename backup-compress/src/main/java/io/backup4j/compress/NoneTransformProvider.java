@@ -31,7 +31,7 @@ public final class NoneTransformProvider implements TransformProvider {
 
   @Override
   public String description() {
-    return "no compression: parts are stored as they are";
+    return "none: no compression, parts are stored as they are";
   }
 
   @Override
