@@ -108,7 +108,7 @@ public final class BackupRun implements BackupSession {
       this.name = name;
       this.key = key;
       this.target = target;
-      this.stored = new HashingOutputStream(new NonClosingOutputStream(target.stream()));
+      this.stored = new HashingOutputStream(new NonClosingOutputStream(new SinkErrors(target.stream(), name)));
       OutputStream out = stored;
       for (int i = transforms.size() - 1; i >= 0; i--) {
         out = transforms.get(i).encode(out);
@@ -154,6 +154,47 @@ public final class BackupRun implements BackupSession {
         abandonedPart = true;
         target.close();
       }
+    }
+  }
+
+  /**
+   * Marks storage write errors as {@link io.backup4j.api.SinkException}, unchecked, so a source that wraps its own
+   * I/O errors does not report a full disk as a database failure.
+   */
+  private final class SinkErrors extends FilterOutputStream {
+    private final String part;
+
+    SinkErrors(OutputStream out, String part) {
+      super(out);
+      this.part = part;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+      try {
+        out.write(b, off, len);
+      } catch (IOException e) {
+        throw fail(e);
+      }
+    }
+
+    @Override
+    public void flush() {
+      try {
+        out.flush();
+      } catch (IOException e) {
+        throw fail(e);
+      }
+    }
+
+    private io.backup4j.api.SinkException fail(IOException e) {
+      return new io.backup4j.api.SinkException("writing part '" + part + "' of backup " + id + " to " + sink.describe()
+          + " failed: " + io.backup4j.api.Redaction.redact(String.valueOf(e.getMessage())), e);
     }
   }
 
