@@ -465,7 +465,36 @@ public final class Backups implements AutoCloseable {
       PartInfo part = manifest.part(name).orElseThrow(() -> new NotFoundException("backup " + manifest.id()
           + " has no part '" + name + "'; its parts are " + manifest.parts().stream().map(PartInfo::name).toList()));
       events.emit(new BackupEvent.PartStarted(Operation.RESTORE, manifest.id(), name, part.rawSize()));
-      return PartChain.openRaw(sink, part, transforms, manifest.id().value());
+      InputStream raw = PartChain.openRaw(sink, part, transforms, manifest.id().value());
+      return new java.io.FilterInputStream(raw) {
+        private long bytes;
+        private long next = 4 << 20;
+        private boolean finished;
+
+        @Override
+        public int read() throws IOException {
+          byte[] one = new byte[1];
+          int n = read(one, 0, 1);
+          return n < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+          cancellation.throwIfCancelled();
+          int n = in.read(b, off, len);
+          if (n > 0) {
+            bytes += n;
+            if (bytes >= next) {
+              next = bytes + (4 << 20);
+              events.emit(new BackupEvent.PartProgress(Operation.RESTORE, manifest.id(), name, bytes, part.rawSize()));
+            }
+          } else if (n < 0 && !finished) {
+            finished = true; // verified by now: the chain checks before returning end-of-stream
+            events.emit(new BackupEvent.PartFinished(Operation.RESTORE, manifest.id(), part));
+          }
+          return n;
+        }
+      };
     }
 
     @Override
