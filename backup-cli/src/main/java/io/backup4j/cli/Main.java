@@ -149,7 +149,7 @@ public final class Main implements Callable<Integer> {
     long n = Long.parseLong(m.group(1));
     boolean binary = m.group(3) == null || m.group(3).toLowerCase(Locale.ROOT).startsWith("i");
     long unit = binary ? 1024 : 1000;
-    int exp = "KMGT".indexOf(m.group(2).toUpperCase(Locale.ROOT)) + 1;
+    int exp = m.group(2).isEmpty() ? 0 : "KMGT".indexOf(m.group(2).toUpperCase(Locale.ROOT)) + 1;
     for (int i = 0; i < exp; i++) {
       n *= unit;
     }
