@@ -89,7 +89,7 @@ class RoundTripTest {
   @MethodSource("parameterVariants")
   void everyParameterSettingRoundTripsAndRestoresFromTheRecordedSpecAlone(String format, Map<String, String> params)
       throws Exception {
-    byte[] data = TestSupport.structured(2 * 1024 * 1024 + 3, 9);
+    byte[] data = TestSupport.structured(1024 * 1024 + 3, 9);
     Transform writer = TestSupport.transform(format, params);
 
     byte[] encoded = encode(writer, data, Shape.RANDOM_CHUNKS, 1);

@@ -12,13 +12,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.ServiceLoader;
+import java.util.TreeMap;
+import java.util.TreeSet;
 
-/** The codec configurations that are benchmarked, by short name, created through {@link ServiceLoader}. */
+/**
+ * The benchmarked codec configurations by short name ({@code zstd-1}, {@code zstd-3-w2}, {@code gzip-6},
+ * {@code lz4}, {@code none}, {@code aes-gcm}) and chains of them joined by {@code +}
+ * ({@code zstd-1+aes-gcm}), created through {@link ServiceLoader} exactly as the engine creates them.
+ */
 final class Codecs {
-  /** Short names: a provider name, optionally with a level and a worker count. */
+  /** Short names of the compressors measured alone. */
   static final List<String> NAMES = List.of("zstd-1", "zstd-3", "zstd-3-w2", "gzip-6", "lz4", "none");
 
-  private static final ProviderContext CONTEXT = new ProviderContext() {
+  static final ProviderContext CONTEXT = new ProviderContext() {
     @Override
     public Optional<String> environment(String name) {
       return Optional.ofNullable(System.getenv(name));
@@ -26,7 +32,7 @@ final class Codecs {
 
     @Override
     public Optional<Secret> secret(String name) {
-      return Optional.empty();
+      return Keys.secret(name);
     }
 
     @Override
@@ -35,41 +41,56 @@ final class Codecs {
     }
   };
 
+  /** One element of a chain: provider name and parameters. */
+  record Spec(String name, Map<String, String> parameters) {}
+
   private Codecs() {}
 
-  /**
-   * The transforms for a chain like {@code zstd-1+aes-gcm}, in encoding order. {@code extra} supplies parameters by
-   * provider name (keys for encryption).
-   */
-  static List<Transform> chain(String spec, Map<String, Map<String, String>> extra) {
-    List<Transform> chain = new ArrayList<>();
-    for (String part : spec.split("\\+")) {
-      chain.add(create(part, extra));
+  /** Parses {@code zstd-3-w2+aes-gcm} into provider names and parameters. */
+  static List<Spec> parse(String chain) {
+    List<Spec> specs = new ArrayList<>();
+    for (String part : chain.split("\\+")) {
+      Map<String, String> params = new TreeMap<>();
+      String name = part;
+      if (part.startsWith("zstd-")) {
+        String[] p = part.split("-");
+        name = "zstd";
+        params.put("level", p[1]);
+        if (p.length > 2) {
+          params.put("workers", p[2].substring(1));
+        }
+      } else if (part.startsWith("gzip-")) {
+        name = "gzip";
+        params.put("level", part.substring(5));
+      }
+      specs.add(new Spec(name, params));
     }
-    return chain;
+    return specs;
   }
 
-  static Transform create(String shortName, Map<String, Map<String, String>> extra) {
-    String name = shortName;
-    Map<String, String> params = new java.util.HashMap<>();
-    if (shortName.startsWith("zstd-")) {
-      String[] p = shortName.split("-");
-      name = "zstd";
-      params.put("level", p[1]);
-      if (p.length > 2) {
-        params.put("workers", p[2].substring(1));
-      }
-    } else if (shortName.startsWith("gzip-")) {
-      name = "gzip";
-      params.put("level", shortName.substring(5));
+  /** The transforms for a chain, in encoding order. */
+  static List<Transform> chain(String chain) {
+    List<Transform> transforms = new ArrayList<>();
+    for (Spec spec : parse(chain)) {
+      transforms.add(provider(spec.name()).create(spec.parameters(), CONTEXT));
     }
-    params.putAll(extra.getOrDefault(name, Map.of()));
+    return transforms;
+  }
+
+  static TransformProvider provider(String name) {
     for (TransformProvider p : ServiceLoader.load(TransformProvider.class)) {
       if (p.name().equals(name)) {
-        return p.create(params, CONTEXT);
+        return p;
       }
     }
-    throw new IllegalArgumentException("no transform named '" + name + "' on the class path");
+    throw new IllegalArgumentException("no transform named '" + name + "' on the class path; installed: "
+        + installed());
+  }
+
+  static TreeSet<String> installed() {
+    TreeSet<String> names = new TreeSet<>();
+    ServiceLoader.load(TransformProvider.class).forEach(p -> names.add(p.name()));
+    return names;
   }
 
   /** Wraps {@code sink} in every transform of the chain; closing the result finishes them all. */
@@ -81,15 +102,20 @@ final class Codecs {
     return out;
   }
 
-  static long compressedSize(String codec, byte[] data) throws IOException {
+  static long compressedSize(String chain, byte[] data) throws IOException {
     CountingOutputStream counter = new CountingOutputStream();
-    try (OutputStream out = encode(chain(codec, Map.of()), counter)) {
+    try (OutputStream out = encode(chain(chain), counter)) {
       out.write(data);
     }
     return counter.count;
   }
 
-  /** Discards bytes, counting them; what a benchmark writes to so that only the transform is measured. */
+  /** Prints the installed transform names, one per line (run.sh asks whether aes-gcm is there). */
+  public static void main(String[] args) {
+    installed().forEach(System.out::println);
+  }
+
+  /** Discards bytes, counting them; what a benchmark writes to so that only the transforms are measured. */
   static final class CountingOutputStream extends OutputStream {
     long count;
 

@@ -44,7 +44,7 @@ public class CompressBenchmark {
   @Setup
   public void setUp() {
     data = RealisticData.generate(SIZE, 42);
-    chain = Codecs.chain(codec, Keys.transformOptions());
+    chain = Codecs.chain(codec);
   }
 
   @Benchmark

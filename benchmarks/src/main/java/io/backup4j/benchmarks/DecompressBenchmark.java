@@ -43,7 +43,7 @@ public class DecompressBenchmark {
 
   @Setup
   public void setUp() throws IOException {
-    chain = Codecs.chain(codec, Keys.transformOptions());
+    chain = Codecs.chain(codec);
     ByteArrayOutputStream sink = new ByteArrayOutputStream();
     try (OutputStream out = Codecs.encode(chain, sink)) {
       out.write(RealisticData.generate(SIZE, 42));
