@@ -27,7 +27,7 @@ java -cp "$jar" io.backup4j.benchmarks.RealisticData | tee -a "$summary"
 if [[ -n ${QUICK:-} ]]; then
   iters=(-f 1 -wi 1 -w 2s -i 2 -r 2s)
 else
-  iters=(-f 1 -wi 2 -w 2s -i 3 -r 2s)
+  iters=(-f 1 -wi 2 -w 2s -i 4 -r 2s)
 fi
 jmh() {
   local name=$1; shift
