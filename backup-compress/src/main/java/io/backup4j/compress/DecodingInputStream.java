@@ -16,6 +16,7 @@ import org.jspecify.annotations.Nullable;
  * an {@link IOException} caused by an {@link IntegrityException}.
  */
 final class DecodingInputStream extends InputStream {
+  private final byte[] one = new byte[1];
   /** Opens a decoder over a stream. */
   @FunctionalInterface
   interface Opener {
@@ -37,7 +38,6 @@ final class DecodingInputStream extends InputStream {
 
   @Override
   public int read() throws IOException {
-    byte[] one = new byte[1];
     int n = read(one, 0, 1);
     return n < 0 ? -1 : one[0] & 0xFF;
   }

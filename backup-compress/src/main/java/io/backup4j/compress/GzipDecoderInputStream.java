@@ -25,6 +25,7 @@ import java.util.zip.Inflater;
  * </pre>
  */
 final class GzipDecoderInputStream extends InputStream {
+  private final byte[] one = new byte[1];
   private static final int FHCRC = 2;
   private static final int FEXTRA = 4;
   private static final int FNAME = 8;
@@ -50,7 +51,6 @@ final class GzipDecoderInputStream extends InputStream {
 
   @Override
   public int read() throws IOException {
-    byte[] one = new byte[1];
     int n = read(one, 0, 1);
     return n < 0 ? -1 : one[0] & 0xFF;
   }

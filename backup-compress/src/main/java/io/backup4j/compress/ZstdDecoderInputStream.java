@@ -15,6 +15,7 @@ import java.nio.ByteBuffer;
  * truncation. The window is limited to zstd's default of 2^27 bytes, as in the CLI, which bounds memory.
  */
 final class ZstdDecoderInputStream extends InputStream {
+  private final byte[] one = new byte[1];
   private static final int BUFFER_SIZE = 128 * 1024;
 
   private final InputStream in;
@@ -34,7 +35,6 @@ final class ZstdDecoderInputStream extends InputStream {
 
   @Override
   public int read() throws IOException {
-    byte[] one = new byte[1];
     int n = read(one, 0, 1);
     return n < 0 ? -1 : one[0] & 0xFF;
   }
