@@ -25,7 +25,6 @@ import java.util.zip.Inflater;
  * </pre>
  */
 final class GzipDecoderInputStream extends InputStream {
-  private final byte[] one = new byte[1];
   private static final int FHCRC = 2;
   private static final int FEXTRA = 4;
   private static final int FNAME = 8;
@@ -33,6 +32,7 @@ final class GzipDecoderInputStream extends InputStream {
   private static final int RESERVED = 0xE0;
 
   private final InputStream in;
+  private final byte[] one = new byte[1];
   private final byte[] buf = new byte[CompressionTransform.BUFFER_SIZE];
   private int pos;
   private int lim;

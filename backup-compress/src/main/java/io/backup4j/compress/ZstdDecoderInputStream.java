@@ -15,10 +15,10 @@ import java.nio.ByteBuffer;
  * truncation. The window is limited to zstd's default of 2^27 bytes, as in the CLI, which bounds memory.
  */
 final class ZstdDecoderInputStream extends InputStream {
-  private final byte[] one = new byte[1];
   private static final int BUFFER_SIZE = 128 * 1024;
 
   private final InputStream in;
+  private final byte[] one = new byte[1];
   private final ZstdDecompressCtx ctx = new ZstdDecompressCtx();
   private final byte[] heapIn = new byte[BUFFER_SIZE];
   private final ByteBuffer src = ByteBuffer.allocateDirect(BUFFER_SIZE).limit(0);
