@@ -94,8 +94,8 @@ final class RedisData {
           case "hash" -> join(c.list("HGETALL", key), 2);
           case "set" -> join(c.list("SMEMBERS", key), 1);
           case "zset" -> join(c.list("ZRANGE", key, 0, -1, "WITHSCORES"), 0);
-          case "stream" -> join(c.list("XRANGE", key, "-", "+"), 0) + " groups=" + join(c.list("XINFO", "GROUPS",
-              key), 0);
+          case "stream" -> join(c.list("XRANGE", key, "-", "+"), 0) + " groups=" + groups(c.list("XINFO", "GROUPS",
+              key));
           default -> throw new AssertionError("unexpected type " + type + " of " + name);
         };
         long pttl = c.integer("PTTL", key);
@@ -119,6 +119,24 @@ final class RedisData {
 
   private static String b64(Object o) {
     return Base64.getEncoder().encodeToString((byte[]) o);
+  }
+
+  /** The group fields every version reports (7.0 adds entries-read and lag, unknown for RDB 9 streams). */
+  private static String groups(List<?> groups) {
+    List<String> out = new ArrayList<>();
+    for (Object g : groups) {
+      List<?> fields = (List<?>) g;
+      Map<String, String> kept = new TreeMap<>();
+      for (int i = 0; i + 1 < fields.size(); i += 2) {
+        String name = new String((byte[]) fields.get(i), StandardCharsets.UTF_8);
+        if (List.of("name", "consumers", "pending", "last-delivered-id").contains(name)) {
+          Object v = fields.get(i + 1);
+          kept.put(name, v instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : String.valueOf(v));
+        }
+      }
+      out.add(kept.toString());
+    }
+    return out.toString();
   }
 
   /** mode 0: in order; 1: sorted (sets); 2: sorted field=value pairs (hashes). */
