@@ -10,6 +10,8 @@ import io.backup4j.api.AccessDeniedException;
 import io.backup4j.api.BackupException;
 import io.backup4j.api.ConfigurationException;
 import io.backup4j.api.SourceException;
+import io.backup4j.core.BackupJob;
+import io.backup4j.core.Backups;
 import io.backup4j.testkit.redis.RedisFixture;
 import io.backup4j.testkit.redis.RedisTestClient;
 import java.nio.file.Files;
@@ -160,6 +162,24 @@ class RedisSourceFailureTest {
             .isInstanceOf(SourceException.class)
             .hasMessageContaining("CRC-64");
         assertThat(Files.list(parts).filter(p -> !p.getFileName().toString().startsWith(".")).toList()).isEmpty();
+      }
+    }
+  }
+
+  @Test
+  void brokenTransferThroughTheEngineLeavesNoBackupInTheRepository() throws Exception {
+    try (RedisFixture redis = server("embedded").disklessSync(true).start(); RedisTestClient c = redis.client();
+        FaultyProxy proxy = new FaultyProxy(redis.port(), FaultyProxy.Fault.CUT, 600_000);
+        Backups backups = Backups.builder().repository(tmp.resolve("repo").toUri().toString()).build()) {
+      RedisData.populate(c, false);
+      assertThatThrownBy(() -> backups.backup(BackupJob.builder().source("redis://127.0.0.1:" + proxy.port())
+          .build()))
+          .isInstanceOf(SourceException.class)
+          .hasMessageContaining("nothing was stored");
+      assertThat(backups.list()).isEmpty();
+      try (var files = Files.walk(tmp.resolve("repo"))) {
+        assertThat(files.filter(Files::isRegularFile).map(p -> tmp.resolve("repo").relativize(p).toString()))
+            .noneMatch(p -> p.startsWith("data/") || p.startsWith("catalog/") || p.startsWith("pending/"));
       }
     }
   }
