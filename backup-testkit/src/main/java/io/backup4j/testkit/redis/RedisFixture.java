@@ -46,13 +46,16 @@ public final class RedisFixture implements AutoCloseable {
   private final boolean ownsDirectory;
   private final int port;
   private final @Nullable String password;
+  private final int tlsPort;
 
-  private RedisFixture(Process process, Path directory, boolean ownsDirectory, int port, @Nullable String password) {
+  private RedisFixture(Process process, Path directory, boolean ownsDirectory, int port, @Nullable String password,
+      int tlsPort) {
     this.process = process;
     this.directory = directory;
     this.ownsDirectory = ownsDirectory;
     this.port = port;
     this.password = password;
+    this.tlsPort = tlsPort;
   }
 
   /** A builder for the embedded Redis 6.2 server. */
@@ -100,6 +103,7 @@ public final class RedisFixture implements AutoCloseable {
     private final List<String> config = new ArrayList<>();
     private @Nullable Path directory;
     private @Nullable String password;
+    private boolean tls;
 
     private Builder(@Nullable Path binary) {
       this.binary = binary;
@@ -115,6 +119,18 @@ public final class RedisFixture implements AutoCloseable {
     public Builder requirePass(String password) {
       this.password = Objects.requireNonNull(password, "password is null");
       return config("requirepass " + password);
+    }
+
+    /**
+     * Also listens for TLS on {@link #tlsPort()}, with this PEM certificate and key (clients are not asked for
+     * certificates). Needs a {@code redis-server} built with TLS, such as Debian's.
+     */
+    public Builder tls(Path certificate, Path key) {
+      this.tls = true;
+      config("tls-cert-file " + certificate);
+      config("tls-key-file " + key);
+      config("tls-ca-cert-file " + certificate);
+      return config("tls-auth-clients no");
     }
 
     /** Sets {@code repl-diskless-sync}: {@code true} sends snapshots in the diskless ({@code $EOF:}) form. */
@@ -140,11 +156,15 @@ public final class RedisFixture implements AutoCloseable {
         IOException last = null;
         for (int attempt = 0; attempt < 5; attempt++) {
           int port = freePort();
+          int tlsPort = tls ? freePort() : -1;
           Path conf = dir.resolve("redis-" + port + ".conf");
           List<String> lines = new ArrayList<>(List.of(
               "port " + port, "bind 127.0.0.1", "protected-mode no", "daemonize no", "dir " + dir,
               "dbfilename dump.rdb", "save \"\"", "appendonly no", "repl-diskless-sync-delay 0",
               "logfile \"\""));
+          if (tls) {
+            lines.add("tls-port " + tlsPort);
+          }
           lines.addAll(config);
           Files.write(conf, lines, StandardCharsets.UTF_8);
           Path log = dir.resolve("redis-" + port + ".log");
@@ -154,7 +174,7 @@ public final class RedisFixture implements AutoCloseable {
               .start();
           try {
             waitReady(p, log);
-            return new RedisFixture(p, dir, owns, port, password);
+            return new RedisFixture(p, dir, owns, port, password, tlsPort);
           } catch (IOException e) {
             p.destroyForcibly();
             last = e;
@@ -204,6 +224,11 @@ public final class RedisFixture implements AutoCloseable {
   /** The port the server listens on. */
   public int port() {
     return port;
+  }
+
+  /** The TLS port, or -1 if the server was started without {@link Builder#tls}. */
+  public int tlsPort() {
+    return tlsPort;
   }
 
   /** {@code redis://127.0.0.1:<port>}, without credentials. */
