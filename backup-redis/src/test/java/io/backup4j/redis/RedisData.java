@@ -72,6 +72,10 @@ final class RedisData {
       counts.put(db, n);
     }
     c.call("SELECT", 0);
+    if (hasFunctions(c)) {
+      c.call("FUNCTION", "LOAD", "#!lua name=backup4jlib\n"
+          + "redis.register_function('answer', function(keys, args) return 42 end)");
+    }
     byte[] big = new byte[BIG_KEY_BYTES];
     random.nextBytes(big);
     c.call("SET", "big:blob", big);
@@ -105,6 +109,12 @@ final class RedisData {
       }
     }
     c.call("SELECT", 0);
+    if (hasFunctions(c)) {
+      List<?> functions = c.list("FUNCTION", "LIST", "WITHCODE");
+      if (!functions.isEmpty()) {
+        all.put("functions", join(functions, 0));
+      }
+    }
     return all;
   }
 
@@ -115,6 +125,12 @@ final class RedisData {
     for (String k : e.keySet()) {
       assertThat(a.get(k)).as("key %s", k).isEqualTo(e.get(k));
     }
+  }
+
+  /** Redis 7 has functions (stored in the RDB since format 10). */
+  static boolean hasFunctions(RedisTestClient c) {
+    String info = c.string("INFO", "server");
+    return info != null && !info.contains("redis_version:6.") && !info.contains("redis_version:5.");
   }
 
   private static String b64(Object o) {
