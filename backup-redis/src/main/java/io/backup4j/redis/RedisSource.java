@@ -233,7 +233,13 @@ final class RedisSource implements BackupSource {
       reader.start();
       long total = header.startsWith("$EOF:") ? -1 : parseLength(header);
       try (PartWriter part = session.openPart(PART)) {
-        copy(spool.inputStream(), part.stream(), session, total);
+        try {
+          copy(spool.inputStream(), part.stream(), session, total);
+        } catch (RuntimeException | IOException e) {
+          // a cancellation closes the socket, which surfaces here as a broken transfer: report what it was
+          session.cancellation().throwIfCancelled();
+          throw e;
+        }
         try {
           reader.join();
         } catch (InterruptedException e) {

@@ -157,6 +157,18 @@ class RedisRestoreTargetTest {
   }
 
   @Test
+  void serverWithoutRdbChecksumsIsBackedUpWithoutCrcAndRestores() throws Exception {
+    try (RedisFixture source = server("embedded").config("rdbchecksum no").start(); RedisTestClient sc = source.client();
+        RedisFixture target = server("embedded").start(); RedisTestClient tc = target.client()) {
+      RedisData.populate(sc, false);
+      FakeSessions.Backup b = smallBackup(source);
+      assertThat(b.metadata).containsEntry("redis.crc64", "none");
+      restore(b, target.uri(), Map.of(), Map.of(), tmp.resolve("rt"));
+      RedisData.assertSameData(sc, tc);
+    }
+  }
+
+  @Test
   void unknownTargetSchemeIsAConfigurationError() {
     assertThatThrownBy(() -> RedisTestSupport.PROVIDER.openTarget("s3://bucket/x", Map.of(),
         FakeSessions.context(Map.of(), tmp)))
