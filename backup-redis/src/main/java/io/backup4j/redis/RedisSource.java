@@ -253,8 +253,7 @@ final class RedisSource implements BackupSource {
         LOG.info("Redis snapshot of {}: RDB version {}, {} bytes, spooled at most {} bytes to disk",
             endpoint.describe(), r.rdbVersion(), r.length(), spool.maxFileBytes());
       } finally {
-        c.close();
-        spool.close();
+        c.close(); // on failure: stops the reader thread, which is blocked on the socket or the spool
         reader.interrupt();
       }
     }

@@ -122,6 +122,21 @@ class RedisSourceFailureTest {
     }
   }
 
+  @ParameterizedTest(name = "{0} redis-server")
+  @ValueSource(strings = {"embedded", "system"})
+  void serverRefusingOnlyPsyncIsSnapshottedWithSync(String kind) throws Exception {
+    try (RedisFixture redis = server(kind).config("rename-command PSYNC \"\"").start();
+        RedisTestClient c = redis.client()) {
+      RedisData.populate(c, true);
+      FakeSessions.Backup b = backup(redis.uri(), Map.of(), Map.of(), tmp.resolve("parts"));
+      assertThat(b.committed).containsExactly("dump.rdb");
+      try (RedisFixture live = server(kind).start(); RedisTestClient lc = live.client()) {
+        restore(b, live.uri(), Map.of(), Map.of(), tmp.resolve("rt"));
+        RedisData.assertSameData(c, lc);
+      }
+    }
+  }
+
   @Test
   void bgsaveModeWithAWrongRdbPathIsRefused() throws Exception {
     try (RedisFixture redis = server("embedded").start()) {
