@@ -60,6 +60,9 @@ public final class RedisSourceProvider implements SourceProvider {
   /** The provider name and manifest kind. */
   public static final String NAME = "redis";
 
+  /** The option the CLI adds for {@code --target-dir}: the target is a directory. */
+  static final String TARGET_DIR_OPTION = "targetDir";
+
   private static final Set<String> SOURCE_OPTIONS = union(RedisEndpoint.CONNECTION_OPTIONS,
       Set.of("mode", "rdbPath", "memoryBuffer", "spoolLimit", "bgsaveTimeoutSeconds"));
 
@@ -113,6 +116,14 @@ public final class RedisSourceProvider implements SourceProvider {
   @Override
   public RestoreTarget openTarget(String target, Map<String, String> options, ProviderContext context) {
     String lower = target.toLowerCase(Locale.ROOT);
+    // The CLI's --target-dir DIR passes DIR with option targetDir=true: it always means a directory.
+    boolean asDirectory = Boolean.parseBoolean(options.getOrDefault(TARGET_DIR_OPTION, "false"));
+    options = new java.util.HashMap<>(options);
+    options.remove(TARGET_DIR_OPTION);
+    if (asDirectory && lower.matches("^[a-z][a-z0-9+.-]*://.*")) {
+      throw new ConfigurationException("--target-dir takes a directory, not " + Redaction.redact(target)
+          + "; use --target " + Redaction.redact(target) + " for a live restore");
+    }
     if (lower.startsWith("redis://") || lower.startsWith("rediss://")) {
       Options o = new Options(options, RedisLiveTarget.OPTIONS, "Redis restore target " + Redaction.redact(target));
       return new RedisLiveTarget(RedisEndpoint.parse(target, o, context), o);

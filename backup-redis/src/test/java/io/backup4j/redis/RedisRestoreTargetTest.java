@@ -127,7 +127,10 @@ class RedisRestoreTargetTest {
           .isInstanceOf(AlreadyExistsException.class)
           .hasMessageContaining("overwrite=true");
       restore(b, dir.toUri().toString(), Map.of("overwrite", "true"), Map.of(), tmp.resolve("rt3"));
-      restore(b, dir.toString(), Map.of("fileName", "other.rdb"), Map.of(), tmp.resolve("rt4"));
+      restore(b, dir.toString(), Map.of("fileName", "other.rdb", "targetDir", "true"), Map.of(), tmp.resolve("rt4"));
+      assertThatThrownBy(() -> restore(b, "redis://127.0.0.1:1", Map.of("targetDir", "true"), Map.of(),
+          tmp.resolve("rt5")))
+          .isInstanceOf(ConfigurationException.class).hasMessageContaining("--target-dir takes a directory");
       try (var files = Files.list(dir)) {
         assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("dump.rdb", "other.rdb");
       }
