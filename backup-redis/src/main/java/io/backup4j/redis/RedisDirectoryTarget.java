@@ -57,7 +57,7 @@ final class RedisDirectoryTarget implements RestoreTarget {
           + fileName + " into");
     }
     if (Files.exists(target) && !overwrite) {
-      throw new AlreadyExistsException(target + " exists; restore into an empty directory, or pass overwrite=true"
+      throw new AlreadyExistsException(target + " exists; restore into an empty directory, or pass option overwrite=true (CLI: --overwrite)"
           + " (stop the Redis server using it first)");
     }
     Files.createDirectories(directory);
@@ -96,7 +96,7 @@ final class RedisDirectoryTarget implements RestoreTarget {
       } catch (AtomicMoveNotSupportedException e) {
         throw new IOException("cannot rename into place atomically in " + directory, e);
       } catch (FileAlreadyExistsException e) {
-        throw new AlreadyExistsException(target + " exists; pass overwrite=true to replace it");
+        throw new AlreadyExistsException(target + " exists; pass option overwrite=true (CLI: --overwrite) to replace it");
       }
       done = true;
       fsyncDirectory(directory);

@@ -172,7 +172,7 @@ final class RedisLiveTarget implements RestoreTarget {
           : sourceDb.isEmpty() || sourceDb.getAsInt() == db;
       if (relevant && !e.getValue().startsWith("keys=0,")) {
         throw new ConfigurationException("database " + db + " of " + describe() + " is not empty (" + e.getValue()
-            + "); restore into an empty server, or pass overwrite=true to replace keys of the same name (other"
+            + "); restore into an empty server, or pass option overwrite=true (CLI: --overwrite) to replace keys of the same name (other"
             + " keys stay)");
       }
     }
