@@ -471,18 +471,22 @@ final class RedisSource implements BackupSource {
     session.progress("bytes", done, total, "received RDB snapshot from " + endpoint.describe());
   }
 
-  /** Records what the server says about itself, just before the snapshot is requested. */
+  /**
+   * Records what the server says about itself, just before the snapshot is requested. A server or ACL that refuses
+   * {@code INFO} does not fail the backup: the facts are then missing from the manifest (a warning says so) and a
+   * restore cannot compare key counts with them.
+   */
   private void recordServerFacts(RespConnection c, BackupSession session) throws IOException {
-    Map<String, String> server = c.info("server");
+    Map<String, String> server = info(c, session, "server");
     session.putMetadata("redis.version", server.getOrDefault("redis_version", "unknown"));
     if (server.containsKey("redis_mode")) {
       session.putMetadata("redis.serverMode", server.get("redis_mode"));
     }
-    Map<String, String> memory = c.info("memory");
+    Map<String, String> memory = info(c, session, "memory");
     if (memory.containsKey("used_memory")) {
       session.putMetadata("redis.usedMemory", memory.get("used_memory"));
     }
-    for (Map.Entry<String, String> db : c.info("keyspace").entrySet()) {
+    for (Map.Entry<String, String> db : info(c, session, "keyspace").entrySet()) {
       // db0:keys=3,expires=1,avg_ttl=0
       if (!db.getKey().matches("db\\d+")) {
         continue;
@@ -493,6 +497,16 @@ final class RedisSource implements BackupSource {
           session.putMetadata("redis." + db.getKey() + "." + field.substring(0, eq), field.substring(eq + 1));
         }
       }
+    }
+  }
+
+  private Map<String, String> info(RespConnection c, BackupSession session, String section) throws IOException {
+    try {
+      return c.info(section);
+    } catch (SourceException | AccessDeniedException e) {
+      session.warn("Redis at " + endpoint.describe() + " refused INFO " + section + " (" + e.getMessage()
+          + "); the manifest lacks those facts. Grant +info to record them");
+      return Map.of();
     }
   }
 

@@ -68,6 +68,20 @@ class RedisSourceFailureTest {
   }
 
   @Test
+  void aclUserWithoutInfoStillSnapshotsAndWarnsThatTheFactsAreMissing() throws Exception {
+    try (RedisFixture redis = server("embedded")
+            .config("user snap on >" + PASSWORD + " ~* &* +psync +sync +replconf +ping").start();
+        RedisTestClient c = redis.client()) {
+      c.call("SET", "k", "v");
+      FakeSessions.Backup b = backup("redis://snap:" + PASSWORD + "@127.0.0.1:" + redis.port(), Map.of(), Map.of(),
+          tmp.resolve("parts"));
+      assertThat(b.committed).containsExactly("dump.rdb");
+      assertThat(b.metadata).containsEntry("redis.rdbVersion", "9").doesNotContainKey("redis.db0.keys");
+      assertThat(b.warnings).anyMatch(w -> w.contains("refused INFO keyspace") && w.contains("+info"));
+    }
+  }
+
+  @Test
   void aclUserWithoutReplicationRightsGetsAccessDeniedNamingTheFix() throws Exception {
     try (RedisFixture redis = server("embedded")
         .config("user reader on >" + PASSWORD + " ~* &* +@read +ping +info +replconf").start()) {
