@@ -25,7 +25,8 @@ import java.util.Set;
  * <ul>
  *   <li>{@code mode} — {@code replication} (default): the snapshot arrives over the replication protocol, exactly as
  *       a new replica gets it, in either payload form (disk-backed {@code $len} or diskless {@code $EOF:mark});
- * *       the user needs {@code +psync +sync +replconf +ping} (and {@code +info} for the manifest facts). {@code bgsave}: {@code BGSAVE}, wait until
+ *       the user needs {@code +psync +sync +replconf +ping} (and {@code +info} for the manifest facts).
+ *       {@code bgsave}: {@code BGSAVE}, wait until
  *       {@code LASTSAVE} moves and {@code INFO persistence} reports success, then read {@code rdbPath} — for servers
  *       that rename or block {@code SYNC}/{@code PSYNC}; needs the server's disk mounted locally.</li>
  *   <li>{@code rdbPath} — the server's RDB file as this host sees it (mode=bgsave only).</li>
