@@ -125,6 +125,10 @@ final class RedisSource implements BackupSource {
     } catch (SocketTimeoutException e) {
       throw new SourceException("Redis at " + endpoint.describe() + " sent nothing for "
           + endpoint.timeout.toSeconds() + " s during the replication handshake; raise option timeoutSeconds", e);
+    } catch (IOException | RuntimeException e) {
+      // a cancellation closes the socket under a blocked read: report the cancellation, not the broken socket
+      session.cancellation().throwIfCancelled();
+      throw e;
     } finally {
       c.close();
     }

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.backup4j.api.AccessDeniedException;
 import io.backup4j.api.BackupException;
+import io.backup4j.api.CancelledException;
 import io.backup4j.api.ConfigurationException;
 import io.backup4j.api.SourceException;
 import io.backup4j.core.BackupJob;
@@ -210,6 +211,30 @@ class RedisSourceFailureTest {
         assertThat(files.filter(Files::isRegularFile).map(p -> tmp.resolve("repo").relativize(p).toString()))
             .noneMatch(p -> p.startsWith("data/") || p.startsWith("catalog/") || p.startsWith("pending/"));
       }
+    }
+  }
+
+  @Test
+  void cancellationStopsASnapshotThatIsWaitingForTheMaster() throws Exception {
+    // the master waits 60 s before a diskless transfer, sending keep-alives: the backup blocks on the socket
+    try (RedisFixture redis = server("embedded").disklessSync(true).config("repl-diskless-sync-delay 60").start()) {
+      Files.createDirectories(tmp.resolve("parts"));
+      FakeSessions.Backup session = new FakeSessions.Backup(tmp.resolve("parts"));
+      Thread canceller = new Thread(() -> {
+        try {
+          Thread.sleep(500);
+        } catch (InterruptedException ignored) {
+          Thread.currentThread().interrupt();
+        }
+        session.cancellation.cancel();
+      });
+      canceller.start();
+      try (var source = RedisTestSupport.PROVIDER.openSource(java.net.URI.create(redis.uri()), Map.of(),
+          FakeSessions.context(Map.of(), tmp))) {
+        assertThatThrownBy(() -> source.backup(session)).isInstanceOf(CancelledException.class);
+      }
+      canceller.join();
+      assertThat(session.committed).isEmpty();
     }
   }
 
