@@ -529,6 +529,18 @@ public final class LocalSink implements BackupSink {
     pruneEmptyDirectories(dir);
   }
 
+  /** Validates every key first, so a batch with an invalid key deletes nothing; then deletes one by one. */
+  @Override
+  public void deleteAll(java.util.Collection<String> keys) throws IOException {
+    List<String> copy = List.copyOf(keys);
+    for (String key : copy) {
+      resolve(key);
+    }
+    for (String key : copy) {
+      delete(key);
+    }
+  }
+
   /** Removes {@code dir} and its parents up to (not including) the root while they are empty. */
   private void pruneEmptyDirectories(Path dir) {
     Path current = dir;
