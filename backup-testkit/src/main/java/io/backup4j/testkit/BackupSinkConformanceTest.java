@@ -378,6 +378,11 @@ public abstract class BackupSinkConformanceTest {
     assertThat(listKeys("many/010")).containsExactlyElementsOf(
         expected.stream().filter(k -> k.startsWith("many/010")).collect(Collectors.toList()));
 
+    try (Stream<ObjectInfo> s = sink().list("many/")) {
+      assertThat(s.limit(3)).as("a listing abandoned after a few keys").extracting(ObjectInfo::key)
+          .containsExactlyElementsOf(expected.subList(0, 3));
+    }
+
     sink().deleteAll(keys);
     assertThat(listKeys("many/")).isEmpty();
     assertThat(listKeys("")).containsExactly("before", "other/after");
@@ -615,12 +620,12 @@ public abstract class BackupSinkConformanceTest {
 
   @Test
   public void commitIsIdempotentAndCloseAfterCommitKeepsTheObject() throws IOException {
-    try (PartWriter w = sink().openWrite("atomic/twice", WriteMode.CREATE_ONLY)) {
-      w.stream().write(new byte[] {7});
-      w.commit();
-      w.commit();
-      w.close();
-    }
+    PartWriter w = sink().openWrite("atomic/twice", WriteMode.CREATE_ONLY);
+    w.stream().write(new byte[] {7});
+    w.commit();
+    w.commit();
+    w.close();
+    w.close(); // idempotent
     assertThat(read("atomic/twice", Shape.WHOLE)).containsExactly(7);
   }
 

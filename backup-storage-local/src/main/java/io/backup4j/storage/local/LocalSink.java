@@ -283,7 +283,12 @@ public final class LocalSink implements BackupSink {
         } catch (FileAlreadyExistsException e) {
           throw alreadyExists();
         }
-        Files.delete(temp);
+        // The object is committed now; a leftover second name for it is only clutter, removed when stale.
+        try {
+          Files.delete(temp);
+        } catch (IOException e) {
+          LOG.warn("committed '{}' but could not remove its temporary name {}: {}", key, temp, e.toString());
+        }
       } else {
         // No hard links here (some network and FUSE file systems): check, then rename. Not atomic, and
         // features() does not claim CONDITIONAL_CREATE.
