@@ -156,14 +156,13 @@ public final class LocalSink implements BackupSink {
     Objects.requireNonNull(mode, "mode is null");
     Path target = resolve(key);
     Path dir = Objects.requireNonNull(target.getParent());
-    List<Path> created = new ArrayList<>();
     for (int attempt = 1; ; attempt++) {
       Path temp = dir.resolve(TEMP_PREFIX + HexFormat.of().formatHex(randomBytes()));
       try {
-        createDirectories(key, dir, created);
+        createDirectories(key, dir);
         FileChannel channel = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
             LinkOption.NOFOLLOW_LINKS), fileMode);
-        return new LocalPartWriter(key, mode, target, temp, channel, created);
+        return new LocalPartWriter(key, mode, target, temp, channel);
       } catch (NoSuchFileException e) {
         // A concurrent delete() pruned a directory (it looked empty) between our mkdir and the next step; build the
         // path again. Once our temporary file exists, the directory is no longer empty and cannot be pruned.
@@ -183,19 +182,18 @@ public final class LocalSink implements BackupSink {
   }
 
   /**
-   * Creates the directories of {@code key} below the root one by one (mode 0700), adding those it created to
-   * {@code created}, and checks that the result is really inside the repository.
+   * Creates the directories of {@code key} below the root one by one (mode 0700) and checks that the result is really
+   * inside the repository.
    *
    * @throws NoSuchFileException if a concurrent prune removed a directory on the way; the caller retries
    */
-  private void createDirectories(String key, Path dir, List<Path> created) throws IOException {
+  private void createDirectories(String key, Path dir) throws IOException {
     if (!dir.equals(root)) {
       Path current = root;
       for (Path segment : root.relativize(dir)) {
         current = current.resolve(segment);
         try {
           Files.createDirectory(current, dirMode);
-          created.add(current);
         } catch (FileAlreadyExistsException e) {
           if (!Files.isDirectory(current)) {
             throw new SinkException("cannot store '" + key + "': " + current + " is a file, and a local repository "
@@ -215,18 +213,17 @@ public final class LocalSink implements BackupSink {
     private final Path target;
     private final Path temp;
     private final FileChannel channel;
-    private final List<Path> createdDirs;
     private final ChannelOutputStream stream;
     private boolean committed;
     private boolean finished;
+    private boolean published;
 
-    LocalPartWriter(String key, WriteMode mode, Path target, Path temp, FileChannel channel, List<Path> createdDirs) {
+    LocalPartWriter(String key, WriteMode mode, Path target, Path temp, FileChannel channel) {
       this.key = key;
       this.mode = mode;
       this.target = target;
       this.temp = temp;
       this.channel = channel;
-      this.createdDirs = createdDirs;
       this.stream = new ChannelOutputStream(channel, BUFFER);
     }
 
@@ -259,11 +256,8 @@ public final class LocalSink implements BackupSink {
         } else {
           Files.move(temp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         }
-        syncDirectory(target.getParent());
-        // New directories are only durable once their own parent directory is synced.
-        for (Path d : createdDirs) {
-          syncDirectory(d.getParent());
-        }
+        published = true;
+        syncDirectories(Objects.requireNonNull(target.getParent()));
         ok = true;
         committed = true;
       } catch (IOException e) {
@@ -314,6 +308,15 @@ public final class LocalSink implements BackupSink {
     }
 
     private void discard() {
+      if (published) {
+        // Published but not made durable (a directory fsync failed): the commit failed, so the object must not stay
+        // visible looking complete.
+        try {
+          Files.deleteIfExists(target);
+        } catch (IOException e) {
+          LOG.warn("could not remove {} after its commit failed; delete it: {}", target, e.toString());
+        }
+      }
       stream.seal();
       try {
         channel.close();
@@ -630,6 +633,16 @@ public final class LocalSink implements BackupSink {
       throw notFound(key);
     } catch (IOException e) {
       throw failure("cannot resolve the directory of '" + key + "'", e);
+    }
+  }
+
+  /**
+   * Syncs {@code dir} and every directory above it up to and including the root, so the new name and any directory
+   * created for it (by this writer or a concurrent one that has not committed yet) survive a crash.
+   */
+  private void syncDirectories(Path dir) throws IOException {
+    for (Path d = dir; d != null && d.startsWith(root); d = d.getParent()) {
+      syncDirectory(d);
     }
   }
 
