@@ -338,6 +338,20 @@ public abstract class BackupSinkConformanceTest {
     assertThatThrownBy(() -> sink().openRead("stat/dir")).isInstanceOf(NotFoundException.class);
   }
 
+  @Test
+  public void keysBelowAnObjectsNameAreMissingNotErrors() throws IOException {
+    // Object stores allow "obj" and "obj/below" side by side, file systems do not; both must treat the second as
+    // simply missing while only the first exists.
+    write("obj", new byte[] {1}, WriteMode.OVERWRITE, Shape.WHOLE);
+    assertThat(sink().stat("obj/below")).isEmpty();
+    assertThatThrownBy(() -> sink().openRead("obj/below").close()).isInstanceOf(NotFoundException.class);
+    assertThatThrownBy(() -> sink().openRead("obj/below", 0, 1).close()).isInstanceOf(NotFoundException.class);
+    sink().delete("obj/below");
+    assertThat(listKeys("obj/")).isEmpty();
+    assertThat(listKeys("obj/below/")).isEmpty();
+    assertThat(listKeys("")).containsExactly("obj");
+  }
+
   // --------------------------------------------------------------------------------------------------------- list
 
   @Test

@@ -18,6 +18,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -360,18 +361,8 @@ public final class LocalSink implements BackupSink {
 
   /** Returns the real path of the regular file stored under {@code key}, or throws {@link NotFoundException}. */
   private Path existingObject(String key, Path path) {
-    Path real;
-    try {
-      real = path.toRealPath();
-    } catch (NoSuchFileException e) {
-      throw notFound(key);
-    } catch (IOException e) {
-      throw failure("cannot read '" + key + "' at " + path, e);
-    }
-    if (!real.startsWith(root)) {
-      throw escape(key, path);
-    }
-    if (!Files.isRegularFile(real)) {
+    Path real = realPath(key, path);
+    if (real == null || !Files.isRegularFile(real)) {
       throw notFound(key);
     }
     return real;
@@ -380,16 +371,9 @@ public final class LocalSink implements BackupSink {
   @Override
   public Optional<ObjectInfo> stat(String key) throws IOException {
     Path path = resolve(key);
-    Path real;
-    try {
-      real = path.toRealPath();
-    } catch (NoSuchFileException e) {
+    Path real = realPath(key, path);
+    if (real == null) {
       return Optional.empty();
-    } catch (IOException e) {
-      throw failure("cannot stat '" + key + "' at " + path, e);
-    }
-    if (!real.startsWith(root)) {
-      throw escape(key, path);
     }
     try {
       BasicFileAttributes a = Files.readAttributes(real, BasicFileAttributes.class);
@@ -419,15 +403,7 @@ public final class LocalSink implements BackupSink {
     String namePrefix = prefix.substring(slash + 1);
     Path start = dirPart.isEmpty() ? root : root.resolve(dirPart);
     if (!dirPart.isEmpty()) {
-      try {
-        Path real = start.toRealPath();
-        if (!real.startsWith(root)) {
-          throw escape(dirPart, start);
-        }
-      } catch (NoSuchFileException e) {
-        return Stream.empty();
-      }
-      if (!Files.isDirectory(start, LinkOption.NOFOLLOW_LINKS)) {
+      if (realPath(dirPart, start) == null || !Files.isDirectory(start, LinkOption.NOFOLLOW_LINKS)) {
         return Stream.empty();
       }
     }
@@ -531,6 +507,11 @@ public final class LocalSink implements BackupSink {
       syncDirectory(dir);
     } catch (NoSuchFileException e) {
       return;
+    } catch (FileSystemException e) {
+      if (blockedByFile(path)) {
+        return; // 'a/b' while 'a' is an object: there is nothing to delete
+      }
+      throw failure("cannot delete '" + key + "' at " + path, e);
     } catch (IOException e) {
       throw failure("cannot delete '" + key + "' at " + path, e);
     }
@@ -625,15 +606,45 @@ public final class LocalSink implements BackupSink {
    * @throws NotFoundException if {@code dir} does not exist
    */
   private void checkConfined(String key, Path dir) {
-    try {
-      if (!dir.toRealPath().startsWith(root)) {
-        throw escape(key, dir);
-      }
-    } catch (NoSuchFileException e) {
+    if (realPath(key, dir) == null) {
       throw notFound(key);
-    } catch (IOException e) {
-      throw failure("cannot resolve the directory of '" + key + "'", e);
     }
+  }
+
+  /**
+   * The real path of {@code path}, or {@code null} if it does not exist (also when a component above it is a file, as
+   * for {@code a/b} while {@code a} is an object).
+   *
+   * @throws SinkException if the real path lies outside the repository (a symbolic link leads out)
+   */
+  private @Nullable Path realPath(String key, Path path) {
+    Path real;
+    try {
+      real = path.toRealPath();
+    } catch (NoSuchFileException e) {
+      return null;
+    } catch (FileSystemException e) {
+      if (blockedByFile(path)) {
+        return null; // ENOTDIR
+      }
+      throw failure("cannot resolve '" + key + "' at " + path, e);
+    } catch (IOException e) {
+      throw failure("cannot resolve '" + key + "' at " + path, e);
+    }
+    if (!real.startsWith(root)) {
+      throw escape(key, path);
+    }
+    return real;
+  }
+
+  /** Whether a component between the root and {@code path} exists and is not a directory, so path cannot exist. */
+  private boolean blockedByFile(Path path) {
+    for (Path p = path.getParent(); p != null && !p.equals(root) && p.startsWith(root); p = p.getParent()) {
+      if (Files.exists(p, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(p)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
