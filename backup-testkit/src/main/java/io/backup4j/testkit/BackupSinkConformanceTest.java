@@ -135,6 +135,15 @@ public abstract class BackupSinkConformanceTest {
     return 6L * MIB;
   }
 
+  /**
+   * The length of the longest key the round-trip test stores: {@link StorageKeys#MAX_LENGTH} by default. A sink that
+   * stores keys below a prefix of its own (an S3 prefix shares the 1,024-byte key limit) may return less, but not less
+   * than 255.
+   */
+  protected int longestKeyLength() {
+    return StorageKeys.MAX_LENGTH;
+  }
+
   /** How many threads the concurrency tests use. */
   protected int concurrency() {
     return 8;
@@ -233,13 +242,14 @@ public abstract class BackupSinkConformanceTest {
 
   @Test
   public void keysWithSpacesUnicodeAndPunctuationRoundTrip() throws IOException {
+    int longest = longestKeyLength();
+    assertThat(longest).as("longestKeyLength()").isBetween(255, StorageKeys.MAX_LENGTH);
     List<String> keys = List.of(
         "dir with space/file name.txt",
         "unicode/\u00fc\u00e9\u00df-\u65e5\u672c-\u0416",
         "punct/a+b%20c&d=e~f'g(h)i,j;k@l$m!n#o[p]q{r}s^t`u",
         "dots/.hidden/..double-dot-name/...",
-        "x".repeat(200) + "/" + "y".repeat(200) + "/" + "z".repeat(200) + "/" + "w".repeat(200) + "/"
-            + "v".repeat(StorageKeys.MAX_LENGTH - 4 * 201));
+        longKey(longest));
     for (String key : keys) {
       assertThat(StorageKeys.isValid(key)).as("test key is valid: %s", key).isTrue();
       write(key, key.getBytes(StandardCharsets.UTF_8), WriteMode.OVERWRITE, Shape.WHOLE);
@@ -874,6 +884,22 @@ public abstract class BackupSinkConformanceTest {
     assertThat(listKeys("")).as("listing").isEmpty();
     assertThatThrownBy(() -> sink().openRead(key).close()).as("read of %s", key)
         .isInstanceOf(NotFoundException.class);
+  }
+
+  /** A key of exactly {@code length} characters in segments of at most 200 (file systems allow 255 per name). */
+  private static String longKey(int length) {
+    StringBuilder b = new StringBuilder("long");
+    char c = 'a';
+    while (b.length() < length) {
+      int segment = Math.min(200, length - b.length() - 1);
+      if (segment < 1) {
+        b.append('x');
+        continue;
+      }
+      b.append('/').append(String.valueOf(c).repeat(segment));
+      c++;
+    }
+    return b.toString();
   }
 
   private static List<String> sorted(List<String> keys) {
