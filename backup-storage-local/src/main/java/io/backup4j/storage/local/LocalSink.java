@@ -85,6 +85,7 @@ public final class LocalSink implements BackupSink {
   private final FileAttribute<?>[] fileMode;
   private final FileAttribute<?>[] dirMode;
   private volatile @Nullable Boolean hardLinks;
+  private volatile boolean dirSyncUnsupportedReported;
 
   private LocalSink(Path root) {
     this.root = root;
@@ -663,6 +664,18 @@ public final class LocalSink implements BackupSink {
     }
     try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
       ch.force(true);
+    } catch (IOException e) {
+      // Like PostgreSQL's fsync_fname: some file systems (certain FUSE and network mounts) refuse fsync on a
+      // directory with EINVAL or EBADF. That is "not supported", not a failed write; every other error is real.
+      String m = String.valueOf(e.getMessage());
+      if (!(m.contains("Invalid argument") || m.contains("Bad file descriptor"))) {
+        throw e;
+      }
+      if (!dirSyncUnsupportedReported) {
+        dirSyncUnsupportedReported = true;
+        LOG.warn("the file system of {} does not support fsync on directories ({}); a power loss right after a "
+            + "commit may lose the new name", root, m);
+      }
     }
   }
 
