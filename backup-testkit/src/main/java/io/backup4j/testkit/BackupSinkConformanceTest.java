@@ -599,6 +599,7 @@ public abstract class BackupSinkConformanceTest {
       try (PartWriter w = sink().openWrite("atomic/failed", WriteMode.OVERWRITE);
           InputStream in = new GeneratedData(5, size)) {
         in.transferTo(w.stream());
+        w.stream().flush(); // whatever the sink does with flushed bytes, they must stay invisible
         throw new IOException("simulated source failure after " + size + " bytes");
       }
     });
