@@ -374,6 +374,17 @@ class LocalSinkTest {
   }
 
   @Test
+  void deleteAllWithAnInvalidKeyDeletesNothing() throws IOException {
+    try (BackupSink sink = open()) {
+      write(sink, "a", "a");
+      write(sink, "b", "b");
+      assertThatThrownBy(() -> sink.deleteAll(List.of("a", "../b", "b"))).isInstanceOf(ConfigurationException.class);
+      assertThat(sink.stat("a")).isPresent();
+      assertThat(sink.stat("b")).isPresent();
+    }
+  }
+
+  @Test
   void negativeRangesAreRejected() throws IOException {
     try (BackupSink sink = open()) {
       write(sink, "x", "x");
