@@ -117,6 +117,14 @@ public abstract class BackupSinkConformanceTest {
     return null;
   }
 
+  /**
+   * A second sink on the same repository as the current test's {@link #sink()} (the engine opens a repository anew
+   * for each backup, list and restore), or {@code null} to skip the tests that need one.
+   */
+  protected @Nullable BackupSink newSinkOnSameRepository() throws Exception {
+    return null;
+  }
+
   /** The size of the large object streamed through the sink; at least 100 MiB unless the storage cannot hold it. */
   protected long largeObjectSize() {
     return 100L * MIB;
@@ -740,6 +748,28 @@ public abstract class BackupSinkConformanceTest {
       return null;
     });
     assertThat(listKeys("")).isEmpty();
+  }
+
+  @Test
+  public void objectsAreSharedWithAnotherSinkOnTheSameRepository() throws Exception {
+    write("shared/first", new byte[] {1}, WriteMode.OVERWRITE, Shape.WHOLE);
+    BackupSink other = newSinkOnSameRepository();
+    assumeThat(other).as("newSinkOnSameRepository() is not overridden, so reopening is not checked").isNotNull();
+    try (BackupSink second = Objects.requireNonNull(other)) {
+      assertThat(second.stat("shared/first")).map(ObjectInfo::size).contains(1L);
+      try (InputStream in = second.openRead("shared/first")) {
+        assertThat(in.readAllBytes()).containsExactly(1);
+      }
+      try (PartWriter w = second.openWrite("shared/second", WriteMode.CREATE_ONLY)) {
+        w.stream().write(2);
+        w.commit();
+      }
+      assertThatThrownBy(() -> write("shared/second", new byte[] {3}, WriteMode.CREATE_ONLY, Shape.WHOLE))
+          .as("create-only across sinks").isInstanceOf(AlreadyExistsException.class);
+    }
+    // Closing the second sink leaves the first one working.
+    assertThat(listKeys("shared/")).containsExactly("shared/first", "shared/second");
+    assertThat(read("shared/second", Shape.WHOLE)).containsExactly(2);
   }
 
   // ---------------------------------------------------------------------------------------------------- discovery
