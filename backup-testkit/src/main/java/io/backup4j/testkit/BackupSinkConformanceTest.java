@@ -90,6 +90,9 @@ public abstract class BackupSinkConformanceTest {
 
   /**
    * Returns a new sink on a fresh, empty repository. Called once per test; the suite closes the sink after the test.
+   *
+   * <p>It is called from the suite's own {@code @BeforeEach}, which JUnit runs before the subclass's
+   * {@code @BeforeEach} methods: start servers in a {@code @BeforeAll} method or inside this method.
    */
   protected abstract BackupSink newSink() throws Exception;
 
