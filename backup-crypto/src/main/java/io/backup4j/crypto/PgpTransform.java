@@ -28,7 +28,6 @@ import org.bouncycastle.bcpg.HashAlgorithmTags;
 import org.bouncycastle.bcpg.SymmetricKeyAlgorithmTags;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.openpgp.PGPCompressedData;
-import org.bouncycastle.openpgp.PGPDataValidationException;
 import org.bouncycastle.openpgp.PGPEncryptedData;
 import org.bouncycastle.openpgp.PGPEncryptedDataGenerator;
 import org.bouncycastle.openpgp.PGPEncryptedDataList;
@@ -110,30 +109,30 @@ final class PgpTransform implements Transform {
         .setWithIntegrityPacket(true)
         .setSecureRandom(RANDOM);
     PGPEncryptedDataGenerator generator = new PGPEncryptedDataGenerator(data);
-    if (encryptionKey != null) {
-      generator.addMethod(new JcePublicKeyKeyEncryptionMethodGenerator(encryptionKey).setProvider(BC)
-          .setSecureRandom(RANDOM));
-    } else if (passphrase != null) {
-      char[] pw = passphrase.reveal();
-      try {
-        generator.addMethod(new JcePBEKeyEncryptionMethodGenerator(pw,
-            digests().get(HashAlgorithmTags.SHA256), S2K_COUNT).setSecureRandom(RANDOM));
-      } catch (PGPException e) {
-        throw new IllegalStateException("SHA-256 is unavailable for the OpenPGP S2K", e);
-      } finally {
-        Arrays.fill(pw, '\0');
-      }
-    } else {
-      throw new ConfigurationException("pgp: nothing to encrypt with; set publicKey=PATH or passphraseEnv=NAME (or"
-          + " supply the secret " + PgpTransformProvider.SECRET_PASSPHRASE + ")");
-    }
+    // BouncyCastle keeps the char[] and derives the key only in open(): wipe it after open, not before.
+    char[] pw = null;
     try {
+      if (encryptionKey != null) {
+        generator.addMethod(new JcePublicKeyKeyEncryptionMethodGenerator(encryptionKey).setProvider(BC)
+            .setSecureRandom(RANDOM));
+      } else if (passphrase != null) {
+        pw = passphrase.reveal();
+        generator.addMethod(new JcePBEKeyEncryptionMethodGenerator(pw, digests().get(HashAlgorithmTags.SHA256),
+            S2K_COUNT).setSecureRandom(RANDOM));
+      } else {
+        throw new ConfigurationException("pgp: nothing to encrypt with; set publicKey=PATH or passphraseEnv=NAME (or"
+            + " supply the secret " + PgpTransformProvider.SECRET_PASSPHRASE + ")");
+      }
       OutputStream encrypted = generator.open(downstream, new byte[PACKET_BUFFER]);
       PGPLiteralDataGenerator literal = new PGPLiteralDataGenerator();
       OutputStream body = literal.open(encrypted, PGPLiteralData.BINARY, "", new Date(), new byte[PACKET_BUFFER]);
       return new PgpOutputStream(body, literal, generator, downstream);
     } catch (PGPException e) {
       throw new IOException("pgp: cannot start encryption: " + e.getMessage(), e);
+    } finally {
+      if (pw != null) {
+        Arrays.fill(pw, '\0');
+      }
     }
   }
 
@@ -248,7 +247,7 @@ final class PgpTransform implements Transform {
       int n;
       try {
         n = Objects.requireNonNull(literal).read(b, off, len);
-      } catch (IOException e) {
+      } catch (IOException | RuntimeException e) {
         throw new IntegrityException("pgp: the OpenPGP message is truncated or damaged: " + e.getMessage(), e);
       }
       if (n < 0) {
@@ -304,6 +303,11 @@ final class PgpTransform implements Transform {
       } catch (IOException e) {
         throw new IntegrityException("pgp: the OpenPGP message cannot be parsed (truncated or damaged): "
             + e.getMessage(), e);
+      } catch (io.backup4j.api.BackupException e) {
+        throw e;
+      } catch (RuntimeException e) {
+        // BouncyCastle's parser throws unchecked exceptions on garbage
+        throw new IntegrityException("pgp: the object is not a valid OpenPGP message: " + e, e);
       }
     }
 
@@ -330,8 +334,13 @@ final class PgpTransform implements Transform {
             try {
               encrypted = pbe;
               return pbe.getDataStream(new JcePBEDataDecryptorFactoryBuilder(digests()).build(pw));
-            } catch (PGPDataValidationException e) {
-              throw new AccessDeniedException("pgp: wrong passphrase: the backup's passphrase does not match", e);
+            } catch (PGPException e) {
+              if (causedByIo(e)) {
+                throw new IntegrityException("pgp: the OpenPGP message is truncated or damaged", e);
+              }
+              // a wrong passphrase yields a wrong session key: a failed quick check or a nonsense algorithm id
+              throw new AccessDeniedException("pgp: wrong passphrase: the backup's passphrase does not match (or its"
+                  + " key packet is damaged)", e);
             } finally {
               Arrays.fill(pw, '\0');
             }
@@ -375,6 +384,15 @@ final class PgpTransform implements Transform {
       throw new IntegrityException("pgp: the message is not integrity-protected (no MDC); refusing to decrypt it,"
           + " as tampering could not be detected");
     }
+  }
+
+  private static boolean causedByIo(Throwable e) {
+    for (Throwable c = e; c != null; c = c.getCause()) {
+      if (c instanceof IOException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static PGPDigestCalculatorProvider digests() throws PGPException {
