@@ -63,6 +63,14 @@ record Argon2Params(int memoryKiB, int iterations, int parallelism, byte[] salt)
 
   /** Stretches the passphrase into a 32-byte master key. The caller wipes the result. */
   byte[] derive(Secret passphrase) {
+    // BouncyCastle allocates all m KiB on the heap: refuse clearly instead of dying with an OutOfMemoryError
+    long needed = memoryKiB * 1024L + (16L << 20);
+    long available = Runtime.getRuntime().maxMemory();
+    if (available != Long.MAX_VALUE && needed > available / 2) {
+      throw new ConfigurationException("aes-gcm: Argon2id with " + memoryKiB / 1024 + " MiB needs a larger heap than"
+          + " this JVM has (max " + available / (1024 * 1024) + " MiB); raise -Xmx to at least "
+          + (2 * needed) / (1024 * 1024) + " MiB");
+    }
     byte[] pw = passphrase.revealBytes();
     try {
       Argon2BytesGenerator gen = new Argon2BytesGenerator();
