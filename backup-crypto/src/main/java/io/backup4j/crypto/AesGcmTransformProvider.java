@@ -189,6 +189,9 @@ public final class AesGcmTransformProvider implements TransformProvider {
       choice = EncryptionChoice.passphrase(keyId == null ? "passphrase" : keyId);
     } else if (keyId != null && ring.stream().anyMatch(k -> k.answersTo(keyId))) {
       choice = EncryptionChoice.key(ring.stream().filter(k -> k.answersTo(keyId)).findFirst().orElseThrow());
+    } else if (keyId != null && !ring.isEmpty() && secretKey == null && passphrase == null) {
+      choice = EncryptionChoice.error("aes-gcm: keyId " + keyId + " selects the encryption key from the keyring, but"
+          + " the keyring holds " + describe(ring) + "; add " + keyId + ".key to it");
     } else if (secretKey != null && passphrase != null) {
       choice = EncryptionChoice.error("aes-gcm: both secrets " + SECRET_KEY + " and " + SECRET_PASSPHRASE
           + " are supplied; supply one to encrypt");

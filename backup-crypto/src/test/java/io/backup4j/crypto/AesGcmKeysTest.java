@@ -212,6 +212,15 @@ class AesGcmKeysTest {
   }
 
   @Test
+  void encryptingWithAKeyIdMissingFromTheKeyringNamesBoth() throws IOException {
+    Path ring = Files.createDirectory(dir.resolve("ring"));
+    Streams.privateFile(ring, "2026.key", KEY_B);
+    Transform t = create(Map.of("keyring", ring.toString(), "keyId", "2027"), ctx());
+    assertThatThrownBy(() -> t.encode(OutputStream.nullOutputStream())).isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("keyId 2027").hasMessageContaining("2026");
+  }
+
+  @Test
   void missingKeyringEntryNamesTheWantedAndTheHeldKeyIds() throws IOException {
     Path ring = Files.createDirectory(dir.resolve("ring"));
     Streams.privateFile(ring, "2026.key", KEY_B);
