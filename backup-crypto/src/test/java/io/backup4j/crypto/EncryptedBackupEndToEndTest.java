@@ -112,6 +112,21 @@ class EncryptedBackupEndToEndTest {
   }
 
   @Test
+  void compressThenEncryptChainRestoresByteIdentical() throws IOException {
+    try (Backups backups = Backups.builder().repository(repo.toUri().toString())
+        .secret("aes-gcm.key", io.backup4j.api.Secret.ofBytes(AesGcmKeysTest.KEY_A)).build()) {
+      Manifest m = backups.backup(BackupJob.builder().source("files:" + source).transform("test-gzip")
+          .transform("aes-gcm", Map.of()).build());
+      assertThat(m.transforms()).extracting(TransformSpec::name).containsExactly("test-gzip", "aes-gcm");
+      assertThat(m.parts()).allMatch(p -> p.key().endsWith(".gz.aesgcm"));
+      assertThat(m.storedSize()).isLessThan(m.rawSize()); // the CSV compresses; ciphertext would not
+      Path restored = dir.resolve("restored");
+      backups.restore(m.id(), RestoreJob.builder(restored.toString()).build()); // key from the application secret
+      assertThat(contents(restored)).isEqualTo(contents(source));
+    }
+  }
+
+  @Test
   void tamperedStoredPartIsNeverRestored() throws IOException {
     try (Backups backups = backups()) {
       Manifest m = backups.backup(BackupJob.builder().source("files:" + source)
