@@ -124,7 +124,7 @@ public final class AesGcmTransformProvider implements TransformProvider {
       String value = context.environment(keyEnv).orElseThrow(() -> new ConfigurationException(
           "aes-gcm: keyEnv names the environment variable " + keyEnv + ", which is not set"));
       explicit.add(named(KeyFiles.parse(value.getBytes(java.nio.charset.StandardCharsets.US_ASCII),
-          "aes-gcm: environment variable " + keyEnv), keyId, "keyEnv " + keyEnv));
+          "aes-gcm: environment variable " + keyEnv, false), keyId, "keyEnv " + keyEnv));
     }
     String keyStore = o.get(KEY_STORE);
     if (keyStore != null) {

@@ -30,6 +30,7 @@ final class DecryptingInputStream extends InputStream {
   private boolean done;
   private boolean closed;
   private @Nullable RuntimeException failure;
+  private boolean ioFailed;
 
   DecryptingInputStream(InputStream upstream, Function<StreamHeader, StreamKeys> keys) {
     this.upstream = Objects.requireNonNull(upstream, "upstream is null");
@@ -73,6 +74,9 @@ final class DecryptingInputStream extends InputStream {
     if (failure != null) {
       throw failure; // a failed stream stays failed: no later segment may be released
     }
+    if (ioFailed) {
+      throw new IOException("aes-gcm decoder: reading the stored stream failed earlier; the stream is unusable");
+    }
     try {
       if (cipher == null) {
         start();
@@ -80,6 +84,9 @@ final class DecryptingInputStream extends InputStream {
       readAndOpen();
     } catch (RuntimeException e) {
       failure = e;
+      throw e;
+    } catch (IOException e) {
+      ioFailed = true; // part of a segment may have been consumed: never resume mid-stream
       throw e;
     }
   }

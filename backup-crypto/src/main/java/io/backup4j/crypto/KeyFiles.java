@@ -36,7 +36,15 @@ final class KeyFiles {
    * 32 bytes. Messages name {@code what} and the length, never the content.
    */
   static byte[] parse(byte[] content, String what) {
-    if (content.length == MasterKey.LENGTH) {
+    return parse(content, what, true);
+  }
+
+  /**
+   * As {@link #parse(byte[], String)}; with {@code allowRaw} false (text sources such as environment variables, where
+   * 32 characters are far more likely a password than a key) only hex and base64 are accepted.
+   */
+  static byte[] parse(byte[] content, String what, boolean allowRaw) {
+    if (allowRaw && content.length == MasterKey.LENGTH) {
       return content.clone();
     }
     String text = new String(content, StandardCharsets.US_ASCII).strip();
@@ -52,7 +60,7 @@ final class KeyFiles {
     }
     if (key == null || key.length != MasterKey.LENGTH) {
       throw new ConfigurationException(what + " does not hold a 256-bit key (" + content.length + " bytes): expected"
-          + " exactly 32 raw bytes, 64 hex digits or the base64 of 32 bytes; create one with"
+          + (allowRaw ? " exactly 32 raw bytes," : "") + " 64 hex digits or the base64 of 32 bytes; create one with"
           + " 'head -c 32 /dev/urandom > FILE' or 'openssl rand -hex 32 > FILE'");
     }
     return key;

@@ -139,6 +139,13 @@ class AesGcmKeysTest {
   }
 
   @Test
+  void environmentKeyMustBeHexOrBase64NotA32CharacterPassword() {
+    assertThatThrownBy(() -> create(Map.of("keyEnv", "K"), ctx().env("K", "0123456789abcdefghijklmnopqrstuv")))
+        .isInstanceOf(ConfigurationException.class).hasMessageContaining("64 hex digits")
+        .hasMessageNotContaining("raw").hasMessageNotContaining("0123456789abcdef");
+  }
+
+  @Test
   void unsetEnvironmentVariableIsAConfigurationError() {
     assertThatThrownBy(() -> create(Map.of("keyEnv", "NOT_SET_ANYWHERE"), ctx()))
         .isInstanceOf(ConfigurationException.class).hasMessageContaining("NOT_SET_ANYWHERE");
