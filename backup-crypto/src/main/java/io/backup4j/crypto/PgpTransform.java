@@ -215,6 +215,7 @@ final class PgpTransform implements Transform {
     private final InputStream upstream;
     private @Nullable InputStream literal;
     private @Nullable PGPEncryptedData encrypted;
+    private @Nullable InputStream message;
     private boolean done;
     private boolean closed;
 
@@ -269,11 +270,21 @@ final class PgpTransform implements Transform {
       if (!ok) {
         throw new IntegrityException("pgp: the integrity check (MDC) failed: the message was altered or truncated");
       }
+      int next;
+      try {
+        next = Objects.requireNonNull(message).read();
+      } catch (IOException e) {
+        throw new IntegrityException("pgp: damaged data after the encrypted message", e);
+      }
+      if (next >= 0) {
+        throw new IntegrityException("pgp: unexpected bytes after the end of the encrypted message (appended data?)");
+      }
     }
 
     private void open() throws IOException {
       try {
-        JcaPGPObjectFactory factory = new JcaPGPObjectFactory(PGPUtil.getDecoderStream(upstream));
+        message = PGPUtil.getDecoderStream(upstream);
+        JcaPGPObjectFactory factory = new JcaPGPObjectFactory(message);
         Object o = factory.nextObject();
         while (o instanceof PGPMarker) {
           o = factory.nextObject();

@@ -120,6 +120,14 @@ class PgpTransformTest {
   }
 
   @Test
+  void appendedBytesAfterTheMessageFail() throws IOException {
+    Transform t = passphrase(PASS);
+    byte[] sealed = Streams.encode(t, Streams.random(10_000, 3));
+    byte[] d = Arrays.copyOf(sealed, sealed.length + 7);
+    assertThat(Streams.decodeUntilFailure(t, d).failure()).isInstanceOf(IntegrityException.class);
+  }
+
+  @Test
   void notAnOpenPgpMessageIsAnIntegrityError() {
     Transform t = passphrase(PASS);
     assertThat(Streams.decodeUntilFailure(t, Streams.random(5000, 9)).failure())
