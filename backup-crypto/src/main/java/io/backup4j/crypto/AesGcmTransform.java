@@ -76,7 +76,7 @@ final class AesGcmTransform implements Transform {
       master = choice.key();
     } else {
       a2 = encryptionArgon2();
-      master = stretch(a2, choice.passphraseKeyId());
+      master = stretch(a2, java.util.Objects.requireNonNull(choice.passphraseKeyId()));
     }
     byte[] salt = random(StreamHeader.SALT_LENGTH);
     byte[] prefix = random(StreamHeader.NONCE_PREFIX_LENGTH);
