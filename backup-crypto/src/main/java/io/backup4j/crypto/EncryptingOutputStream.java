@@ -45,6 +45,13 @@ final class EncryptingOutputStream extends OutputStream {
       if (filled == plain.length) {
         seal(false);
       }
+      if (filled == 0 && len > plain.length) {
+        // a whole segment with more bytes behind it: seal it straight from the caller's array, saving a copy
+        seal(b, off, plain.length, false);
+        off += plain.length;
+        len -= plain.length;
+        continue;
+      }
       int n = Math.min(len, plain.length - filled);
       System.arraycopy(b, off, plain, filled, n);
       filled += n;
@@ -54,8 +61,12 @@ final class EncryptingOutputStream extends OutputStream {
   }
 
   private void seal(boolean last) throws IOException {
+    seal(plain, 0, filled, last);
+  }
+
+  private void seal(byte[] from, int off, int len, boolean last) throws IOException {
     try {
-      int n = cipher.encrypt(index, last, plain, filled, sealed);
+      int n = cipher.encrypt(index, last, from, off, len, sealed);
       downstream.write(sealed, 0, n);
     } catch (GeneralSecurityException e) {
       failed = true;

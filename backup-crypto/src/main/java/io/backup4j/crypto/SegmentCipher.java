@@ -40,10 +40,10 @@ final class SegmentCipher {
   }
 
   /** Encrypts {@code len} bytes into {@code out} (which needs {@code len + 16} bytes); returns the bytes written. */
-  int encrypt(long index, boolean last, byte[] in, int len, byte[] out) throws GeneralSecurityException {
+  int encrypt(long index, boolean last, byte[] in, int off, int len, byte[] out) throws GeneralSecurityException {
     cipher.init(Cipher.ENCRYPT_MODE, key, params(index, last));
     cipher.updateAAD(aad);
-    return cipher.doFinal(in, 0, len, out, 0);
+    return cipher.doFinal(in, off, len, out, 0);
   }
 
   /**
