@@ -42,6 +42,9 @@ jmh decompress 'DecompressBenchmark'
 if java -cp "$jar" io.backup4j.benchmarks.Codecs | grep -qx 'aes-gcm'; then
   jmh encrypted 'EncryptedBenchmark'
   jmh engine 'EngineBenchmark'
+  log "== paired: the cost of encryption, chains alternated in one warmed-up JVM (robust against load drift)"
+  java -cp "$jar" io.backup4j.benchmarks.PairedRatio zstd-1 zstd-1+aes-gcm 15 | tee -a "$summary"
+  java -cp "$jar" io.backup4j.benchmarks.PairedRatio lz4 lz4+aes-gcm 15 | tee -a "$summary"
   log "== fresh JVM (no JMH warm-up), 1 GiB each"
   for chain in zstd-1 aes-gcm zstd-1+aes-gcm; do
     java -cp "$jar" io.backup4j.benchmarks.ColdStart "$chain" 1024 128 | tee -a "$summary"
