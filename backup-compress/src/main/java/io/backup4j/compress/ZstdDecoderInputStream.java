@@ -20,6 +20,8 @@ final class ZstdDecoderInputStream extends InputStream {
   private final InputStream in;
   private final byte[] one = new byte[1];
   private final ZstdDecompressCtx ctx = new ZstdDecompressCtx();
+  // Frees the native context if a restore abandons the stream without closing it.
+  private final java.lang.ref.Cleaner.Cleanable cleanable = NativeCleaner.CLEANER.register(this, ctx::close);
   private final byte[] heapIn = new byte[BUFFER_SIZE];
   private final ByteBuffer src = ByteBuffer.allocateDirect(BUFFER_SIZE).limit(0);
   private final ByteBuffer dst = ByteBuffer.allocateDirect(BUFFER_SIZE).limit(0);
@@ -106,7 +108,7 @@ final class ZstdDecoderInputStream extends InputStream {
     }
     closed = true;
     try {
-      ctx.close();
+      cleanable.clean();
     } finally {
       in.close();
     }

@@ -1,6 +1,5 @@
 package io.backup4j.compress;
 
-import com.github.luben.zstd.ZstdOutputStreamNoFinalizer;
 import io.backup4j.api.Transform;
 import io.backup4j.api.spi.ProviderContext;
 import io.backup4j.api.spi.TransformProvider;
@@ -83,23 +82,8 @@ public final class ZstdTransformProvider implements TransformProvider {
     }
 
     @Override
-    OutputStream openEncoder(OutputStream out) throws IOException {
-      ZstdOutputStreamNoFinalizer z = new ZstdOutputStreamNoFinalizer(out);
-      try {
-        z.setLevel(level);
-        // The CLI writes a content checksum by default too; it lets `zstd -d` and we detect corruption.
-        z.setChecksum(true);
-        if (workers > 0) {
-          z.setWorkers(workers);
-        }
-        if (windowLog > 0) {
-          z.setLong(windowLog);
-        }
-      } catch (IOException | RuntimeException e) {
-        z.closeWithoutClosingParentStream();
-        throw e;
-      }
-      return z;
+    OutputStream openEncoder(OutputStream out) {
+      return new ZstdEncoderOutputStream(out, level, windowLog, workers);
     }
 
     @Override

@@ -1,0 +1,60 @@
+package io.backup4j.compress;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.backup4j.api.Transform;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A part that fails is abandoned: the engine aborts its pipeline without closing the transform streams. zstd's
+ * native context, and with {@code workers} its native threads, must not outlive the stream.
+ */
+class AbandonedStreamTest {
+  private static final Path TASKS = Path.of("/proc/self/task");
+
+  @Test
+  void abandonedZstdEncodersWithWorkersReleaseTheirNativeThreads() throws Exception {
+    Assumptions.assumeTrue(Files.isDirectory(TASKS), "SKIPPED: needs Linux /proc to count native threads");
+    Transform t = TestSupport.transform("zstd", Map.of("workers", "2"));
+    byte[] data = TestSupport.structured(2 * 1024 * 1024, 1);
+    collectGarbage();
+    int before = threads();
+
+    for (int i = 0; i < 20; i++) {
+      abandon(t, data);
+    }
+    int abandoned = threads();
+    int after = abandoned;
+    for (int i = 0; i < 100 && after > before + 4; i++) {
+      collectGarbage();
+      after = threads();
+    }
+
+    assertThat(abandoned).as("the encoders did start worker threads").isGreaterThan(before + 4);
+    assertThat(after).as("native threads after the abandoned encoders were collected").isLessThanOrEqualTo(before + 4);
+  }
+
+  private static void abandon(Transform t, byte[] data) throws IOException {
+    OutputStream out = t.encode(OutputStream.nullOutputStream());
+    out.write(data);
+    // dropped without close()
+  }
+
+  private static int threads() throws IOException {
+    try (Stream<Path> s = Files.list(TASKS)) {
+      return (int) s.count();
+    }
+  }
+
+  private static void collectGarbage() throws InterruptedException {
+    System.gc();
+    Thread.sleep(50);
+  }
+}
