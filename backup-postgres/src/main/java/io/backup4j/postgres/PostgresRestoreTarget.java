@@ -1,0 +1,478 @@
+package io.backup4j.postgres;
+
+import io.backup4j.api.CancelledException;
+import io.backup4j.api.ConfigurationException;
+import io.backup4j.api.IntegrityException;
+import io.backup4j.api.Manifest;
+import io.backup4j.api.PartInfo;
+import io.backup4j.api.RestoreSession;
+import io.backup4j.api.RestoreTarget;
+import io.backup4j.api.Secret;
+import io.backup4j.api.SourceException;
+import io.backup4j.api.spi.ProviderContext;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Restores a {@code postgres} backup into a named database with {@code pg_restore} (custom and directory formats) or
+ * {@code psql} (plain format).
+ *
+ * <p>Safety rules: the database must exist unless {@code create=true}; a database that already holds user objects is
+ * refused unless {@code clean=true} (with {@code tables=...}, only the named tables must not exist); a custom-format
+ * restore runs in a single transaction by default ({@code singleTransaction=false} to turn off), so a failed or
+ * interrupted restore leaves nothing behind, and a database this target created is dropped again when the restore
+ * fails. Custom-format archives stream from the verified part straight into pg_restore's stdin; {@code jobs>1} needs
+ * a seekable file (pg_restore cannot run parallel jobs from stdin), so the archive is then first spooled to a 0600
+ * file in the session's private temporary directory, and a warning says so.
+ *
+ * <p>After the restore, {@code verifyRowCounts=true} compares every restored table's row count with the exact counts
+ * recorded at backup time ({@code countRows=true}), and each {@code assert} / {@code assert.<name>} option is an SQL
+ * query that must return {@code true}; a failed check throws {@link IntegrityException} (the database is left in
+ * place for inspection).
+ */
+final class PostgresRestoreTarget implements RestoreTarget {
+  static final Set<String> OPTIONS = Set.of("create", "clean", "tables", "schemas", "schemaOnly", "dataOnly", "jobs",
+      "singleTransaction", "noOwner", "noPrivileges", "verifyRowCounts", "binDir", "password", "passwordFile",
+      "maintenanceDatabase", "assert");
+
+  private final ConnectionSpec spec;
+  private final Options options;
+  private final boolean create;
+  private final boolean clean;
+  private final List<String[]> tables;
+  private final List<String> schemas;
+  private final boolean schemaOnly;
+  private final boolean dataOnly;
+  private final int jobs;
+  private final List<String> assertions;
+
+  PostgresRestoreTarget(String target, Map<String, String> optionValues, @Nullable Supplier<char[]> password,
+      @Nullable ProviderContext context) {
+    this.options = new Options("postgres restore", optionValues, OPTIONS, Set.of("assert."));
+    ConnectionSpec parsed = ConnectionSpec.parse(target);
+    this.spec = parsed.withPassword(Credentials.resolve(parsed, options, password, context));
+    this.create = options.bool("create", false);
+    this.clean = options.bool("clean", false);
+    this.schemaOnly = options.bool("schemaOnly", false);
+    this.dataOnly = options.bool("dataOnly", false);
+    if (schemaOnly && dataOnly) {
+      throw new ConfigurationException("postgres restore options schemaOnly and dataOnly exclude each other");
+    }
+    this.jobs = options.integer("jobs", 1, 1, 64);
+    this.tables = new ArrayList<>();
+    for (String t : options.list("tables")) {
+      int dot = t.indexOf('.');
+      if (dot <= 0 || dot == t.length() - 1 || t.indexOf('.', dot + 1) >= 0) {
+        throw new ConfigurationException("postgres restore option tables: '" + t + "' is not schema.table"
+            + " (write tables=public.users,app.orders; quote nothing)");
+      }
+      tables.add(new String[] {t.substring(0, dot), t.substring(dot + 1)});
+    }
+    this.schemas = options.list("schemas");
+    this.assertions = options.withPrefix("assert");
+    if (options.bool("verifyRowCounts", false) && schemaOnly) {
+      throw new ConfigurationException("verifyRowCounts needs data: it cannot be combined with schemaOnly");
+    }
+  }
+
+  @Override
+  public String describe() {
+    return spec.redacted();
+  }
+
+  @Override
+  public void restore(RestoreSession session) throws IOException {
+    Manifest manifest = session.manifest();
+    Map<String, String> meta = manifest.sourceMetadata();
+    String format = meta.getOrDefault("postgres.format", "custom");
+    validateFor(format, meta);
+    int dumpMajor = Integer.parseInt(meta.getOrDefault("postgres.pgDumpMajor", "0"));
+    Path binDir = options.path("binDir");
+
+    boolean created;
+    int serverMajor;
+    try (Connection admin = Jdbc.connect(spec.withDatabase(options.string("maintenanceDatabase") == null
+        ? "postgres" : options.string("maintenanceDatabase")), null)) {
+      serverMajor = PgTool.majorOf(Jdbc.serverVersionNum(admin));
+      created = ensureDatabase(admin);
+    } catch (SQLException e) {
+      throw Jdbc.translate(e, "cannot prepare the restore into " + spec.redacted());
+    }
+    boolean success = false;
+    try {
+      checkEmpty(created);
+      String tool = format.equals("plain") ? "psql" : "pg_restore";
+      PgTool exe = PgTool.find(tool, Math.max(dumpMajor, 1), "the archive (written by pg_dump "
+          + meta.getOrDefault("postgres.pgDumpVersion", "?") + ")", binDir);
+      if (exe.major() < serverMajor) {
+        session.warn(tool + " " + exe.version() + " is older than the target server (major " + serverMajor
+            + "); it usually works, but a " + tool + " of the server's major version is recommended");
+      }
+      try (PasswordFile pass = spec.password() == null ? null
+          : PasswordFile.create(session.temporaryDirectory(), Objects.requireNonNull(spec.password()))) {
+        Map<String, String> env = new LinkedHashMap<>(spec.libpqEnvironment());
+        if (pass != null) {
+          env.put("PGPASSFILE", pass.path().toString());
+        }
+        switch (format) {
+          case "plain" -> runPsql(session, exe, env);
+          case "directory" -> runPgRestoreDirectory(session, exe, env, manifest);
+          default -> runPgRestoreCustom(session, exe, env);
+        }
+      }
+      success = true;
+    } finally {
+      if (!success && created) {
+        dropCreated(session);
+      }
+    }
+    postChecks(session, meta);
+  }
+
+  private void validateFor(String format, Map<String, String> meta) {
+    if (format.equals("plain")) {
+      if (!tables.isEmpty() || !schemas.isEmpty() || schemaOnly || dataOnly || jobs > 1 || clean) {
+        throw new ConfigurationException("a plain-format (SQL) backup can only be restored whole into an empty"
+            + " database: tables, schemas, schemaOnly, dataOnly, jobs and clean need format=custom or directory"
+            + " at backup time");
+      }
+    }
+    if (options.bool("verifyRowCounts", false) && !meta.containsKey("postgres.rowCounts")) {
+      throw new ConfigurationException("verifyRowCounts=true but this backup recorded no exact row counts; take"
+          + " backups with the source option countRows=true to enable the check");
+    }
+  }
+
+  /** Creates the database if asked and missing; returns whether it was created here. */
+  private boolean ensureDatabase(Connection admin) throws SQLException {
+    boolean exists;
+    try (PreparedStatement ps = admin.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
+      ps.setString(1, spec.database());
+      try (ResultSet rs = ps.executeQuery()) {
+        exists = rs.next();
+      }
+    }
+    if (exists) {
+      return false;
+    }
+    if (!create) {
+      throw new io.backup4j.api.NotFoundException("database " + Jdbc.quoteIdent(spec.database()) + " does not exist"
+          + " on " + spec.redacted() + "; create it or pass the option create=true");
+    }
+    try (Statement st = admin.createStatement()) {
+      // template0: a pristine database, so objects added to template1 cannot collide with the archive's
+      st.execute("CREATE DATABASE " + Jdbc.quoteIdent(spec.database()) + " TEMPLATE template0");
+    }
+    return true;
+  }
+
+  private void checkEmpty(boolean created) {
+    if (created || clean) {
+      return;
+    }
+    try (Connection c = Jdbc.connect(spec, null); Statement st = c.createStatement()) {
+      if (!tables.isEmpty()) {
+        List<String> existing = new ArrayList<>();
+        for (String[] t : tables) {
+          try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_class c JOIN pg_namespace n"
+              + " ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ?")) {
+            ps.setString(1, t[0]);
+            ps.setString(2, t[1]);
+            try (ResultSet rs = ps.executeQuery()) {
+              if (rs.next()) {
+                existing.add(t[0] + "." + t[1]);
+              }
+            }
+          }
+        }
+        if (!existing.isEmpty() && !dataOnly) {
+          throw new ConfigurationException("refusing to restore into " + spec.redacted() + ": the table(s) "
+              + existing + " already exist; drop them, restore into another database, or pass clean=true");
+        }
+        return;
+      }
+      if (dataOnly) {
+        return; // data-only restores go into an existing schema by definition
+      }
+      try (ResultSet rs = st.executeQuery("""
+          SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+                    AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%')
+               + (SELECT count(*) FROM pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'public')
+                    AND nspname NOT LIKE 'pg\\_toast%' AND nspname NOT LIKE 'pg\\_temp%')
+               + (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema'))
+               + (SELECT count(*) FROM pg_extension WHERE extname <> 'plpgsql')
+               + (SELECT count(*) FROM pg_largeobject_metadata)""")) {
+        rs.next();
+        long n = rs.getLong(1);
+        if (n > 0) {
+          throw new ConfigurationException("refusing to restore into " + spec.redacted() + ": the database is not"
+              + " empty (" + n + " user objects); restore into a new database (create=true), or pass clean=true to"
+              + " drop and recreate the archive's objects");
+        }
+      }
+    } catch (SQLException e) {
+      throw Jdbc.translate(e, "cannot inspect " + spec.redacted());
+    }
+  }
+
+  private List<String> selectionArgs() {
+    List<String> a = new ArrayList<>();
+    if (schemaOnly) {
+      a.add("--schema-only");
+    }
+    if (dataOnly) {
+      a.add("--data-only");
+    }
+    if (clean && !dataOnly) {
+      a.add("--clean");
+      a.add("--if-exists");
+    }
+    if (options.bool("noOwner", false)) {
+      a.add("--no-owner");
+    }
+    if (options.bool("noPrivileges", false)) {
+      a.add("--no-privileges");
+    }
+    // pg_restore matches -t by table name within the -n schemas; schema-qualified selection is expressed as the
+    // schemas of the listed tables plus their names
+    for (String s : schemas) {
+      a.add("--schema=" + s);
+    }
+    Set<String> tableSchemas = new java.util.LinkedHashSet<>();
+    for (String[] t : tables) {
+      tableSchemas.add(t[0]);
+    }
+    if (schemas.isEmpty()) {
+      tableSchemas.forEach(s -> a.add("--schema=" + s));
+    }
+    for (String[] t : tables) {
+      a.add("--table=" + t[1]);
+    }
+    return a;
+  }
+
+  private boolean singleTransaction(boolean fileInput) {
+    boolean dflt = jobs == 1;
+    boolean st = options.bool("singleTransaction", dflt);
+    if (st && jobs > 1) {
+      throw new ConfigurationException("singleTransaction cannot be combined with jobs>1 (pg_restore restriction)");
+    }
+    return st && (fileInput || jobs == 1);
+  }
+
+  private void runPgRestoreCustom(RestoreSession session, PgTool exe, Map<String, String> env) throws IOException {
+    List<String> cmd = new ArrayList<>(List.of(exe.path().toString(), "--verbose", "--no-password",
+        "--exit-on-error", "--format=custom", "--dbname=" + spec.dbnameConninfo()));
+    if (singleTransaction(jobs > 1)) {
+      cmd.add("--single-transaction");
+    }
+    cmd.addAll(selectionArgs());
+    if (jobs > 1) {
+      // pg_restore -j needs to seek in the archive, which a pipe cannot do
+      Path spool = session.temporaryDirectory().resolve("archive.pgc");
+      session.warn("jobs=" + jobs + ": pg_restore cannot restore in parallel from a stream, so the archive is first"
+          + " written to a private temporary file (" + spool + "); it needs as much free space as the dump");
+      Files.createFile(spool, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      try {
+        try (InputStream in = session.openPart(PostgresSource.PART_CUSTOM);
+            OutputStream out = Files.newOutputStream(spool, StandardOpenOption.WRITE)) {
+          in.transferTo(out);
+        }
+        cmd.add("--jobs=" + jobs);
+        cmd.add(spool.toString());
+        runWithStdin(session, cmd, env, null);
+      } finally {
+        Files.deleteIfExists(spool);
+      }
+      return;
+    }
+    runWithStdin(session, cmd, env, PostgresSource.PART_CUSTOM);
+  }
+
+  private void runPgRestoreDirectory(RestoreSession session, PgTool exe, Map<String, String> env, Manifest manifest)
+      throws IOException {
+    Path dir = session.temporaryDirectory().resolve("pgdump-dir");
+    Files.createDirectories(dir);
+    session.warn("directory-format backup: its files are materialised in a private temporary directory (" + dir
+        + ") because pg_restore reads a directory; it needs as much free space as the dump");
+    for (PartInfo p : manifest.parts()) {
+      if (!p.name().startsWith(PostgresSource.DIR_PREFIX)) {
+        continue;
+      }
+      String file = p.name().substring(PostgresSource.DIR_PREFIX.length());
+      if (file.contains("/") || file.isEmpty()) {
+        throw new IntegrityException("unexpected part " + p.name() + " in a directory-format backup");
+      }
+      try (InputStream in = session.openPart(p.name())) {
+        Files.copy(in, dir.resolve(file));
+      }
+    }
+    List<String> cmd = new ArrayList<>(List.of(exe.path().toString(), "--verbose", "--no-password",
+        "--exit-on-error", "--format=directory", "--dbname=" + spec.dbnameConninfo()));
+    if (singleTransaction(true)) {
+      cmd.add("--single-transaction");
+    }
+    if (jobs > 1) {
+      cmd.add("--jobs=" + jobs);
+    }
+    cmd.addAll(selectionArgs());
+    cmd.add(dir.toString());
+    runWithStdin(session, cmd, env, null);
+  }
+
+  private void runPsql(RestoreSession session, PgTool exe, Map<String, String> env) throws IOException {
+    List<String> cmd = List.of(exe.path().toString(), "--no-psqlrc", "--no-password", "--quiet",
+        "--set=ON_ERROR_STOP=1", "--single-transaction", "--dbname=" + spec.dbnameConninfo(), "--file=-");
+    runWithStdin(session, cmd, env, PostgresSource.PART_PLAIN);
+  }
+
+  /** Runs the restore program, streaming a part into its stdin if {@code part} is given. */
+  private void runWithStdin(RestoreSession session, List<String> cmd, Map<String, String> env, @Nullable String part)
+      throws IOException {
+    int[] items = {0};
+    Secret pw = spec.password();
+    try (ChildProcess child = ChildProcess.start(cmd, env, null, line -> {
+      if (line.contains("processing data for table") || line.contains("creating TABLE ")) {
+        session.progress("items", ++items[0], -1, line);
+      }
+    }, pw)) {
+      session.cancellation().onCancel(child::kill);
+      // drain stdout (psql prints command tags) so the child never blocks on a full pipe
+      Thread out = new Thread(() -> {
+        try (InputStream in = child.stdout()) {
+          in.transferTo(OutputStream.nullOutputStream());
+        } catch (IOException ignored) {
+          // the child ended
+        }
+      }, child.name() + "-stdout");
+      out.setDaemon(true);
+      out.start();
+      if (part != null) {
+        try (InputStream in = session.openPart(part)) {
+          OutputStream stdin = child.stdin();
+          byte[] buf = new byte[128 * 1024];
+          int n;
+          while ((n = in.read(buf)) >= 0) {
+            session.cancellation().throwIfCancelled();
+            stdin.write(buf, 0, n);
+          }
+        } catch (IOException | RuntimeException e) {
+          // kill before closing stdin: a clean EOF could let the child commit what it has read so far
+          child.kill();
+          int rc = child.waitFor();
+          if (e instanceof CancelledException) {
+            throw e;
+          }
+          if (e instanceof IntegrityException) {
+            throw e;
+          }
+          throw new SourceException("restore into " + spec.redacted() + " failed while streaming the backup: "
+              + e.getMessage() + "\n" + child.describeExit(rc), e);
+        }
+        try {
+          child.stdin().close();
+        } catch (IOException e) {
+          // the child exited early; its exit code and stderr say why
+        }
+      } else {
+        child.stdin().close();
+      }
+      int rc = child.waitFor();
+      session.cancellation().throwIfCancelled();
+      if (rc != 0) {
+        throw new SourceException("restore into " + spec.redacted() + " failed: " + child.describeExit(rc));
+      }
+    }
+  }
+
+  private void dropCreated(RestoreSession session) {
+    try (Connection admin = Jdbc.connect(spec.withDatabase(options.string("maintenanceDatabase") == null
+        ? "postgres" : options.string("maintenanceDatabase")), null); Statement st = admin.createStatement()) {
+      st.execute("DROP DATABASE IF EXISTS " + Jdbc.quoteIdent(spec.database()) + " WITH (FORCE)");
+    } catch (SQLException | RuntimeException e) {
+      session.warn("the restore failed and the database " + spec.database() + " it created could not be dropped: "
+          + e.getMessage());
+    }
+  }
+
+  private void postChecks(RestoreSession session, Map<String, String> meta) {
+    boolean verifyCounts = options.bool("verifyRowCounts", false);
+    if (!verifyCounts && assertions.isEmpty()) {
+      return;
+    }
+    List<String> failures = new ArrayList<>();
+    try (Connection c = Jdbc.connect(spec, null); Statement st = c.createStatement()) {
+      if (verifyCounts) {
+        Map<String, Long> expected = Jdbc.decodeCounts(meta.getOrDefault("postgres.rowCounts", ""));
+        int checked = 0;
+        for (Map.Entry<String, Long> e : expected.entrySet()) {
+          String key = e.getKey();
+          int nul = key.indexOf('\u0000');
+          String schema = key.substring(0, nul);
+          String table = key.substring(nul + 1);
+          if (!selected(schema, table)) {
+            continue;
+          }
+          String q = Jdbc.quoteIdent(schema) + "." + Jdbc.quoteIdent(table);
+          try (ResultSet rs = st.executeQuery("SELECT count(*) FROM ONLY " + q)) {
+            rs.next();
+            long n = rs.getLong(1);
+            if (n != e.getValue()) {
+              failures.add(Jdbc.display(key) + " has " + n + " rows, the backup recorded " + e.getValue());
+            }
+          } catch (SQLException ex) {
+            failures.add(Jdbc.display(key) + ": " + ex.getMessage());
+          }
+          session.progress("tables verified", ++checked, expected.size(), Jdbc.display(key));
+        }
+      }
+      for (String sql : assertions) {
+        try (ResultSet rs = st.executeQuery(sql)) {
+          if (!rs.next() || !rs.getBoolean(1) || rs.wasNull()) {
+            failures.add("assertion did not return true: " + sql);
+          }
+        } catch (SQLException ex) {
+          failures.add("assertion failed with an error: " + sql + ": " + ex.getMessage());
+        }
+      }
+    } catch (SQLException e) {
+      throw Jdbc.translate(e, "cannot check the restored database " + spec.redacted());
+    }
+    if (!failures.isEmpty()) {
+      throw new IntegrityException("the restore into " + spec.redacted() + " finished but its checks failed"
+          + " (the database was left in place for inspection):\n  " + String.join("\n  ", failures));
+    }
+  }
+
+  private boolean selected(String schema, String table) {
+    if (!tables.isEmpty()) {
+      return tables.stream().anyMatch(t -> t[0].equals(schema) && t[1].equals(table));
+    }
+    return schemas.isEmpty() || schemas.contains(schema);
+  }
+
+  @Override
+  public String toString() {
+    return "PostgresRestoreTarget[" + spec.redacted() + "]";
+  }
+}
