@@ -117,13 +117,9 @@ record PgTool(Path path, String version, int major, int minor) {
 
   /** Runs {@code <exe> --version} (cached per path). */
   static Optional<PgTool> probe(Path exe) {
-    Path key;
-    try {
-      key = exe.toRealPath();
-    } catch (IOException e) {
-      return Optional.empty();
-    }
-    return CACHE.computeIfAbsent(key, k -> runVersion(exe));
+    // keyed by the path as found, not the real path: Debian's /usr/bin/pg_dump, pg_restore and psql are all links to
+    // one pg_wrapper script
+    return CACHE.computeIfAbsent(exe.toAbsolutePath().normalize(), k -> runVersion(exe));
   }
 
   private static Optional<PgTool> runVersion(Path exe) {

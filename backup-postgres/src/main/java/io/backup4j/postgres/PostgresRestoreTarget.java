@@ -45,13 +45,18 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>After the restore, {@code verifyRowCounts=true} compares every restored table's row count with the exact counts
  * recorded at backup time ({@code countRows=true}), and each {@code assert} / {@code assert.<name>} option is an SQL
- * query that must return {@code true}; a failed check throws {@link IntegrityException} (the database is left in
- * place for inspection).
+ * query that must return {@code true}; a failed check throws {@link IntegrityException} and, like any failure, drops
+ * a database the restore created.
+ *
+ * <p>{@code clean=true} over a non-empty database restores the whole archive into a new sibling database (same
+ * encoding and collation) which replaces the target, keeping its owner, only after the restore and its checks
+ * succeeded; a failure leaves the original untouched. With a selection ({@code tables}, {@code schemas}) it is
+ * pg_restore's {@code --clean --if-exists} on the selected objects instead.
  */
 final class PostgresRestoreTarget implements RestoreTarget {
   static final Set<String> OPTIONS = Set.of("create", "clean", "tables", "schemas", "schemaOnly", "dataOnly", "jobs",
       "singleTransaction", "noOwner", "noPrivileges", "verifyRowCounts", "binDir", "password", "passwordFile",
-      "maintenanceDatabase", "assert");
+      "maintenanceDatabase", "assert", "disableTriggers");
 
   private final ConnectionSpec spec;
   private final Options options;
@@ -63,6 +68,7 @@ final class PostgresRestoreTarget implements RestoreTarget {
   private final boolean dataOnly;
   private final int jobs;
   private final List<String> assertions;
+  private boolean superuser;
 
   PostgresRestoreTarget(String target, Map<String, String> optionValues, @Nullable Supplier<char[]> password,
       @Nullable ProviderContext context) {
@@ -77,6 +83,10 @@ final class PostgresRestoreTarget implements RestoreTarget {
       throw new ConfigurationException("postgres restore options schemaOnly and dataOnly exclude each other");
     }
     this.jobs = options.integer("jobs", 1, 1, 64);
+    if (clean && dataOnly) {
+      throw new ConfigurationException("postgres restore options clean and dataOnly exclude each other (pg_restore"
+          + " cannot drop objects it does not recreate); truncate the tables first, or restore schema and data");
+    }
     this.tables = new ArrayList<>();
     for (String t : options.list("tables")) {
       int dot = t.indexOf('.');
@@ -106,53 +116,86 @@ final class PostgresRestoreTarget implements RestoreTarget {
     validateFor(format, meta);
     int dumpMajor = Integer.parseInt(meta.getOrDefault("postgres.pgDumpMajor", "0"));
     Path binDir = options.path("binDir");
+    String maintenance = options.string("maintenanceDatabase") == null ? "postgres"
+        : Objects.requireNonNull(options.string("maintenanceDatabase"));
+    ConnectionSpec adminSpec = spec.withDatabase(maintenance);
 
-    boolean created;
+    String tool = format.equals("plain") ? "psql" : "pg_restore";
+    PgTool exe = PgTool.find(tool, Math.max(dumpMajor, 1), "the archive (written by pg_dump "
+        + meta.getOrDefault("postgres.pgDumpVersion", "?") + ")", binDir);
+
+    // the database the restore writes into: the target itself, or, for clean=true over a non-empty database, a
+    // new sibling that replaces the target only once the restore and its checks succeeded
+    ConnectionSpec into = spec;
+    boolean ownDatabase = false;
+    boolean swap = false;
     int serverMajor;
-    try (Connection admin = Jdbc.connect(spec.withDatabase(options.string("maintenanceDatabase") == null
-        ? "postgres" : options.string("maintenanceDatabase")), null)) {
+    try (Connection admin = Jdbc.connect(adminSpec, null)) {
       serverMajor = PgTool.majorOf(Jdbc.serverVersionNum(admin));
-      created = ensureDatabase(admin);
+      superuser = "true".equals(Jdbc.queryString(admin,
+          "SELECT rolsuper::text FROM pg_roles WHERE rolname = current_user"));
+      if (!databaseExists(admin, spec.database())) {
+        if (!create) {
+          throw new io.backup4j.api.NotFoundException("database " + Jdbc.quoteIdent(spec.database())
+              + " does not exist on " + spec.redacted() + "; create it or pass the option create=true");
+        }
+        createDatabase(admin, spec.database(), null);
+        ownDatabase = true;
+      } else if (!isEmptyOrAcceptable() && wholeDatabase()) {
+        String tmp = stagingName(spec.database());
+        createDatabase(admin, tmp, spec.database());
+        into = spec.withDatabase(tmp);
+        ownDatabase = true;
+        swap = true;
+        session.warn("clean=true: restoring into the new database " + tmp + ", which replaces "
+            + spec.database() + " only after the restore succeeded");
+      }
     } catch (SQLException e) {
       throw Jdbc.translate(e, "cannot prepare the restore into " + spec.redacted());
     }
+    if (exe.major() < serverMajor) {
+      session.warn(tool + " " + exe.version() + " is older than the target server (major " + serverMajor
+          + "); it usually works, but a " + tool + " of the server's major version is recommended");
+    }
     boolean success = false;
     try {
-      checkEmpty(created);
-      String tool = format.equals("plain") ? "psql" : "pg_restore";
-      PgTool exe = PgTool.find(tool, Math.max(dumpMajor, 1), "the archive (written by pg_dump "
-          + meta.getOrDefault("postgres.pgDumpVersion", "?") + ")", binDir);
-      if (exe.major() < serverMajor) {
-        session.warn(tool + " " + exe.version() + " is older than the target server (major " + serverMajor
-            + "); it usually works, but a " + tool + " of the server's major version is recommended");
+      if (!tables.isEmpty() && !dataOnly) {
+        createSchemasOf(into);
       }
-      try (PasswordFile pass = spec.password() == null ? null
-          : PasswordFile.create(session.temporaryDirectory(), Objects.requireNonNull(spec.password()))) {
-        Map<String, String> env = new LinkedHashMap<>(spec.libpqEnvironment());
+      try (PasswordFile pass = into.password() == null ? null
+          : PasswordFile.create(session.temporaryDirectory(), Objects.requireNonNull(into.password()))) {
+        Map<String, String> env = new LinkedHashMap<>(into.libpqEnvironment());
         if (pass != null) {
           env.put("PGPASSFILE", pass.path().toString());
         }
         switch (format) {
-          case "plain" -> runPsql(session, exe, env);
-          case "directory" -> runPgRestoreDirectory(session, exe, env, manifest);
-          default -> runPgRestoreCustom(session, exe, env);
+          case "plain" -> runPsql(session, exe, env, into);
+          case "directory" -> runPgRestoreDirectory(session, exe, env, manifest, into);
+          default -> runPgRestoreCustom(session, exe, env, into);
         }
+      }
+      postChecks(session, meta, into, ownDatabase);
+      if (swap) {
+        swapIn(adminSpec, into.database(), serverMajor);
       }
       success = true;
     } finally {
-      if (!success && created) {
-        dropCreated(session);
+      if (!success && ownDatabase) {
+        dropDatabase(session, adminSpec, into.database(), serverMajor);
       }
     }
-    postChecks(session, meta);
+  }
+
+  /** Whether the whole archive is restored (no selection), so that clean=true may replace the database. */
+  private boolean wholeDatabase() {
+    return tables.isEmpty() && schemas.isEmpty() && !dataOnly;
   }
 
   private void validateFor(String format, Map<String, String> meta) {
     if (format.equals("plain")) {
-      if (!tables.isEmpty() || !schemas.isEmpty() || schemaOnly || dataOnly || jobs > 1 || clean) {
-        throw new ConfigurationException("a plain-format (SQL) backup can only be restored whole into an empty"
-            + " database: tables, schemas, schemaOnly, dataOnly, jobs and clean need format=custom or directory"
-            + " at backup time");
+      if (!tables.isEmpty() || !schemas.isEmpty() || schemaOnly || dataOnly || jobs > 1) {
+        throw new ConfigurationException("a plain-format (SQL) backup can only be restored whole: tables,"
+            + " schemas, schemaOnly, dataOnly and jobs need format=custom or directory at backup time");
       }
     }
     if (options.bool("verifyRowCounts", false) && !meta.containsKey("postgres.rowCounts")) {
@@ -161,33 +204,87 @@ final class PostgresRestoreTarget implements RestoreTarget {
     }
   }
 
-  /** Creates the database if asked and missing; returns whether it was created here. */
-  private boolean ensureDatabase(Connection admin) throws SQLException {
-    boolean exists;
+  private static boolean databaseExists(Connection admin, String name) throws SQLException {
     try (PreparedStatement ps = admin.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
-      ps.setString(1, spec.database());
+      ps.setString(1, name);
       try (ResultSet rs = ps.executeQuery()) {
-        exists = rs.next();
+        return rs.next();
       }
     }
-    if (exists) {
-      return false;
-    }
-    if (!create) {
-      throw new io.backup4j.api.NotFoundException("database " + Jdbc.quoteIdent(spec.database()) + " does not exist"
-          + " on " + spec.redacted() + "; create it or pass the option create=true");
-    }
-    try (Statement st = admin.createStatement()) {
-      // template0: a pristine database, so objects added to template1 cannot collide with the archive's
-      st.execute("CREATE DATABASE " + Jdbc.quoteIdent(spec.database()) + " TEMPLATE template0");
-    }
-    return true;
   }
 
-  private void checkEmpty(boolean created) {
-    if (created || clean) {
-      return;
+  /** Creates a database from template0, with the encoding, collation and owner of {@code like} if given. */
+  private static void createDatabase(Connection admin, String name, @Nullable String like) throws SQLException {
+    // template0: a pristine database, so objects added to template1 cannot collide with the archive's
+    StringBuilder sql = new StringBuilder("CREATE DATABASE " + Jdbc.quoteIdent(name) + " TEMPLATE template0");
+    if (like != null) {
+      try (PreparedStatement ps = admin.prepareStatement("SELECT pg_encoding_to_char(encoding), datcollate,"
+          + " datctype FROM pg_database WHERE datname = ?")) {
+        ps.setString(1, like);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (rs.next()) {
+            sql.append(" ENCODING ").append(literal(rs.getString(1)))
+                .append(" LC_COLLATE ").append(literal(rs.getString(2)))
+                .append(" LC_CTYPE ").append(literal(rs.getString(3)));
+          }
+        }
+      }
     }
+    try (Statement st = admin.createStatement()) {
+      st.execute(sql.toString());
+    }
+  }
+
+  private static String literal(String s) {
+    return "'" + s.replace("'", "''") + "'";
+  }
+
+  private static String stagingName(String db) {
+    String base = db;
+    while (base.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 40) {
+      base = base.substring(0, base.length() - 1);
+    }
+    return base + "_b4j_" + Long.toHexString(System.nanoTime() & 0xffffffffL);
+  }
+
+  /** Replaces the target database by the freshly restored one, keeping the old owner. */
+  private void swapIn(ConnectionSpec adminSpec, String restored, int serverMajor) {
+    try (Connection admin = Jdbc.connect(adminSpec, null); Statement st = admin.createStatement()) {
+      String owner;
+      try (PreparedStatement ps = admin.prepareStatement(
+          "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = ?")) {
+        ps.setString(1, spec.database());
+        try (ResultSet rs = ps.executeQuery()) {
+          owner = rs.next() ? rs.getString(1) : null;
+        }
+      }
+      st.execute("DROP DATABASE IF EXISTS " + Jdbc.quoteIdent(spec.database())
+          + (serverMajor >= 13 ? " WITH (FORCE)" : ""));
+      st.execute("ALTER DATABASE " + Jdbc.quoteIdent(restored) + " RENAME TO " + Jdbc.quoteIdent(spec.database()));
+      if (owner != null) {
+        st.execute("ALTER DATABASE " + Jdbc.quoteIdent(spec.database()) + " OWNER TO " + Jdbc.quoteIdent(owner));
+      }
+    } catch (SQLException e) {
+      throw Jdbc.translate(e, "the restore succeeded into " + restored + " but it could not replace "
+          + spec.database() + " (rename it by hand)");
+    }
+  }
+
+  private void createSchemasOf(ConnectionSpec into) {
+    try (Connection c = Jdbc.connect(into, null); Statement st = c.createStatement()) {
+      for (String[] t : tables) {
+        st.execute("CREATE SCHEMA IF NOT EXISTS " + Jdbc.quoteIdent(t[0]));
+      }
+    } catch (SQLException e) {
+      throw Jdbc.translate(e, "cannot create the schemas of the selected tables in " + into.redacted());
+    }
+  }
+
+  /**
+   * Whether the existing target may be restored into as it is: true if empty (or nothing in the way of the
+   * selection), false if it is not empty but clean=true asks to replace it; throws when not empty and not clean.
+   */
+  private boolean isEmptyOrAcceptable() {
     try (Connection c = Jdbc.connect(spec, null); Statement st = c.createStatement()) {
       if (!tables.isEmpty()) {
         List<String> existing = new ArrayList<>();
@@ -203,14 +300,14 @@ final class PostgresRestoreTarget implements RestoreTarget {
             }
           }
         }
-        if (!existing.isEmpty() && !dataOnly) {
+        if (!existing.isEmpty() && !dataOnly && !clean) {
           throw new ConfigurationException("refusing to restore into " + spec.redacted() + ": the table(s) "
               + existing + " already exist; drop them, restore into another database, or pass clean=true");
         }
-        return;
+        return true;
       }
       if (dataOnly) {
-        return; // data-only restores go into an existing schema by definition
+        return true; // data-only restores go into an existing schema by definition
       }
       try (ResultSet rs = st.executeQuery("""
           SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -224,11 +321,18 @@ final class PostgresRestoreTarget implements RestoreTarget {
                + (SELECT count(*) FROM pg_largeobject_metadata)""")) {
         rs.next();
         long n = rs.getLong(1);
-        if (n > 0) {
+        if (n == 0) {
+          return true;
+        }
+        if (!clean) {
           throw new ConfigurationException("refusing to restore into " + spec.redacted() + ": the database is not"
               + " empty (" + n + " user objects); restore into a new database (create=true), or pass clean=true to"
-              + " drop and recreate the archive's objects");
+              + " replace it (the restore goes into a new database that replaces this one only on success)");
         }
+        if (!wholeDatabase()) {
+          return true; // clean with a selection: pg_restore --clean drops the selected objects first
+        }
+        return false;
       }
     } catch (SQLException e) {
       throw Jdbc.translate(e, "cannot inspect " + spec.redacted());
@@ -242,8 +346,17 @@ final class PostgresRestoreTarget implements RestoreTarget {
     }
     if (dataOnly) {
       a.add("--data-only");
+      // a data-only load must not fire the target's triggers (audit rows, FK checks against half-loaded tables)
+      if (options.bool("disableTriggers", true)) {
+        if (superuser) {
+          a.add("--disable-triggers");
+        } else if (options.string("disableTriggers") != null) {
+          throw new ConfigurationException("disableTriggers=true needs a superuser (pg_restore"
+              + " --disable-triggers); connect as one or pass disableTriggers=false");
+        }
+      }
     }
-    if (clean && !dataOnly) {
+    if (clean && !dataOnly && !wholeDatabase()) {
       a.add("--clean");
       a.add("--if-exists");
     }
@@ -280,9 +393,10 @@ final class PostgresRestoreTarget implements RestoreTarget {
     return st && (fileInput || jobs == 1);
   }
 
-  private void runPgRestoreCustom(RestoreSession session, PgTool exe, Map<String, String> env) throws IOException {
+  private void runPgRestoreCustom(RestoreSession session, PgTool exe, Map<String, String> env, ConnectionSpec into)
+      throws IOException {
     List<String> cmd = new ArrayList<>(List.of(exe.path().toString(), "--verbose", "--no-password",
-        "--exit-on-error", "--format=custom", "--dbname=" + spec.dbnameConninfo()));
+        "--exit-on-error", "--format=custom", "--dbname=" + into.dbnameConninfo()));
     if (singleTransaction(jobs > 1)) {
       cmd.add("--single-transaction");
     }
@@ -309,7 +423,8 @@ final class PostgresRestoreTarget implements RestoreTarget {
     runWithStdin(session, cmd, env, PostgresSource.PART_CUSTOM);
   }
 
-  private void runPgRestoreDirectory(RestoreSession session, PgTool exe, Map<String, String> env, Manifest manifest)
+  private void runPgRestoreDirectory(RestoreSession session, PgTool exe, Map<String, String> env, Manifest manifest,
+      ConnectionSpec into)
       throws IOException {
     Path dir = session.temporaryDirectory().resolve("pgdump-dir");
     Files.createDirectories(dir);
@@ -328,7 +443,7 @@ final class PostgresRestoreTarget implements RestoreTarget {
       }
     }
     List<String> cmd = new ArrayList<>(List.of(exe.path().toString(), "--verbose", "--no-password",
-        "--exit-on-error", "--format=directory", "--dbname=" + spec.dbnameConninfo()));
+        "--exit-on-error", "--format=directory", "--dbname=" + into.dbnameConninfo()));
     if (singleTransaction(true)) {
       cmd.add("--single-transaction");
     }
@@ -340,13 +455,22 @@ final class PostgresRestoreTarget implements RestoreTarget {
     runWithStdin(session, cmd, env, null);
   }
 
-  private void runPsql(RestoreSession session, PgTool exe, Map<String, String> env) throws IOException {
+  private void runPsql(RestoreSession session, PgTool exe, Map<String, String> env, ConnectionSpec into)
+      throws IOException {
     List<String> cmd = List.of(exe.path().toString(), "--no-psqlrc", "--no-password", "--quiet",
-        "--set=ON_ERROR_STOP=1", "--single-transaction", "--dbname=" + spec.dbnameConninfo(), "--file=-");
+        "--set=ON_ERROR_STOP=1", "--single-transaction", "--dbname=" + into.dbnameConninfo(), "--file=-");
     runWithStdin(session, cmd, env, PostgresSource.PART_PLAIN);
   }
 
-  /** Runs the restore program, streaming a part into its stdin if {@code part} is given. */
+  /**
+   * Runs the restore program, streaming a part into its stdin if {@code part} is given.
+   *
+   * <p>The last chunk read from the part is held back until the part stream has reported a verified end (the engine
+   * checks length and SHA-256 before returning end-of-stream). pg_restore and psql need those final bytes to finish,
+   * so they cannot commit a restore of damaged data: on an {@link IntegrityException} they are killed first, and the
+   * single transaction rolls back. A child that finishes early on purpose (a schema-only or table-selective restore
+   * needs only the archive's head) closes its stdin; the rest of the part is then still read, to verify it.
+   */
   private void runWithStdin(RestoreSession session, List<String> cmd, Map<String, String> env, @Nullable String part)
       throws IOException {
     int[] items = {0};
@@ -368,29 +492,39 @@ final class PostgresRestoreTarget implements RestoreTarget {
       out.setDaemon(true);
       out.start();
       if (part != null) {
+        OutputStream stdin = child.stdin();
+        boolean childClosedInput = false;
         try (InputStream in = session.openPart(part)) {
-          OutputStream stdin = child.stdin();
-          byte[] buf = new byte[128 * 1024];
-          int n;
-          while ((n = in.read(buf)) >= 0) {
+          byte[] held = new byte[128 * 1024];
+          byte[] next = new byte[128 * 1024];
+          int heldN = in.read(held);
+          while (heldN >= 0) {
             session.cancellation().throwIfCancelled();
-            stdin.write(buf, 0, n);
+            int nextN = in.read(next); // throws IntegrityException instead of returning -1 for a damaged part
+            if (!childClosedInput) {
+              try {
+                stdin.write(held, 0, heldN);
+              } catch (IOException pipeClosed) {
+                childClosedInput = true; // finished early or failed: the exit code decides below
+              }
+            }
+            byte[] t = held;
+            held = next;
+            next = t;
+            heldN = nextN;
           }
         } catch (IOException | RuntimeException e) {
           // kill before closing stdin: a clean EOF could let the child commit what it has read so far
           child.kill();
           int rc = child.waitFor();
-          if (e instanceof CancelledException) {
-            throw e;
-          }
-          if (e instanceof IntegrityException) {
+          if (e instanceof CancelledException || e instanceof IntegrityException) {
             throw e;
           }
           throw new SourceException("restore into " + spec.redacted() + " failed while streaming the backup: "
               + e.getMessage() + "\n" + child.describeExit(rc), e);
         }
         try {
-          child.stdin().close();
+          stdin.close();
         } catch (IOException e) {
           // the child exited early; its exit code and stderr say why
         }
@@ -405,23 +539,22 @@ final class PostgresRestoreTarget implements RestoreTarget {
     }
   }
 
-  private void dropCreated(RestoreSession session) {
-    try (Connection admin = Jdbc.connect(spec.withDatabase(options.string("maintenanceDatabase") == null
-        ? "postgres" : options.string("maintenanceDatabase")), null); Statement st = admin.createStatement()) {
-      st.execute("DROP DATABASE IF EXISTS " + Jdbc.quoteIdent(spec.database()) + " WITH (FORCE)");
+  private void dropDatabase(RestoreSession session, ConnectionSpec adminSpec, String name, int serverMajor) {
+    try (Connection admin = Jdbc.connect(adminSpec, null); Statement st = admin.createStatement()) {
+      st.execute("DROP DATABASE IF EXISTS " + Jdbc.quoteIdent(name) + (serverMajor >= 13 ? " WITH (FORCE)" : ""));
     } catch (SQLException | RuntimeException e) {
-      session.warn("the restore failed and the database " + spec.database() + " it created could not be dropped: "
+      session.warn("the restore failed and the database " + name + " it created could not be dropped: "
           + e.getMessage());
     }
   }
 
-  private void postChecks(RestoreSession session, Map<String, String> meta) {
+  private void postChecks(RestoreSession session, Map<String, String> meta, ConnectionSpec into, boolean own) {
     boolean verifyCounts = options.bool("verifyRowCounts", false);
     if (!verifyCounts && assertions.isEmpty()) {
       return;
     }
     List<String> failures = new ArrayList<>();
-    try (Connection c = Jdbc.connect(spec, null); Statement st = c.createStatement()) {
+    try (Connection c = Jdbc.connect(into, null); Statement st = c.createStatement()) {
       if (verifyCounts) {
         Map<String, Long> expected = Jdbc.decodeCounts(meta.getOrDefault("postgres.rowCounts", ""));
         int checked = 0;
@@ -460,7 +593,8 @@ final class PostgresRestoreTarget implements RestoreTarget {
     }
     if (!failures.isEmpty()) {
       throw new IntegrityException("the restore into " + spec.redacted() + " finished but its checks failed"
-          + " (the database was left in place for inspection):\n  " + String.join("\n  ", failures));
+          + (own ? " (the database it created was dropped again)" : " (the restored objects were left in place)")
+          + ":\n  " + String.join("\n  ", failures));
     }
   }
 

@@ -296,7 +296,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
     }
 
     private static InputStream openTxz(Path jar, String system, String machine) throws IOException {
-      String name = "postgres-" + system + "-" + machine + ".txz";
+      String name = "postgres-" + system.toLowerCase(java.util.Locale.ROOT) + "-" + machine + ".txz";
       ZipFile zip = new ZipFile(jar.toFile());
       ZipEntry e = zip.getEntry(name);
       if (e == null) {

@@ -32,11 +32,12 @@ CREATE INDEX users_happy_idx ON app.users (id) WHERE mood = 'happy';
 CREATE INDEX users_settings_gin ON app.users USING gin (settings);
 
 CREATE TABLE billing.invoices (
-  no bigint PRIMARY KEY DEFAULT nextval('billing.invoice_no'),
+  no bigint NOT NULL DEFAULT nextval('billing.invoice_no'),
   user_id bigint NOT NULL REFERENCES app.users (id) ON DELETE CASCADE,
   amount billing.positive_money,
   issued date NOT NULL,
-  note text
+  note text,
+  PRIMARY KEY (no, issued)
 ) PARTITION BY RANGE (issued);
 CREATE TABLE billing.invoices_2023 PARTITION OF billing.invoices FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');
 CREATE TABLE billing.invoices_2024 PARTITION OF billing.invoices FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
