@@ -83,6 +83,9 @@ final class PostgresRestoreTarget implements RestoreTarget {
       throw new ConfigurationException("postgres restore options schemaOnly and dataOnly exclude each other");
     }
     this.jobs = options.integer("jobs", 1, 1, 64);
+    for (String b : List.of("singleTransaction", "noOwner", "noPrivileges", "verifyRowCounts", "disableTriggers")) {
+      options.bool(b, false); // fail now, not half-way through a restore
+    }
     if (clean && dataOnly) {
       throw new ConfigurationException("postgres restore options clean and dataOnly exclude each other (pg_restore"
           + " cannot drop objects it does not recreate); truncate the tables first, or restore schema and data");
@@ -366,22 +369,95 @@ final class PostgresRestoreTarget implements RestoreTarget {
     if (options.bool("noPrivileges", false)) {
       a.add("--no-privileges");
     }
-    // pg_restore matches -t by table name within the -n schemas; schema-qualified selection is expressed as the
-    // schemas of the listed tables plus their names
-    for (String s : schemas) {
-      a.add("--schema=" + s);
-    }
-    Set<String> tableSchemas = new java.util.LinkedHashSet<>();
-    for (String[] t : tables) {
-      tableSchemas.add(t[0]);
-    }
-    if (schemas.isEmpty()) {
-      tableSchemas.forEach(s -> a.add("--schema=" + s));
-    }
-    for (String[] t : tables) {
-      a.add("--table=" + t[1]);
+    // tables are selected through a filtered table of contents (--use-list), added by the caller
+    if (tables.isEmpty()) {
+      for (String s : schemas) {
+        a.add("--schema=" + s);
+      }
     }
     return a;
+  }
+
+  /**
+   * Reads the archive's table of contents ({@code pg_restore --list}) and writes the entries of the selected tables
+   * (with their indexes, constraints, triggers, owned sequences, comments and privileges, and the foreign keys whose
+   * referenced table is selected too) to a private list file for {@code --use-list}. pg_restore's own {@code -t}
+   * matches table names without their schema and leaves indexes and constraints out.
+   */
+  private Path tableList(RestoreSession session, PgTool exe, Map<String, String> env, @Nullable Path dir,
+      Map<String, String> meta) throws IOException {
+    List<String> cmd = new ArrayList<>(List.of(exe.path().toString(), "--list"));
+    cmd.add(dir == null ? "--format=custom" : "--format=directory");
+    if (dir != null) {
+      cmd.add(dir.toString());
+    }
+    String list;
+    try (ChildProcess child = ChildProcess.start(cmd, env, null, null, null)) {
+      session.cancellation().onCancel(child::kill);
+      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+      Thread reader = new Thread(() -> {
+        try (InputStream in = child.stdout()) {
+          byte[] buf = new byte[8192];
+          int n;
+          while ((n = in.read(buf)) >= 0) {
+            if (out.size() < (64 << 20)) { // a table of contents is small; never hold an unbounded amount
+              out.write(buf, 0, n);
+            }
+          }
+        } catch (IOException ignored) {
+          // the child ended
+        }
+      }, "pg_restore-list");
+      reader.setDaemon(true);
+      reader.start();
+      if (dir == null) {
+        // only the archive's head (its table of contents) is needed: stream until pg_restore stops reading
+        try (InputStream in = session.openPart(PostgresSource.PART_CUSTOM)) {
+          OutputStream stdin = child.stdin();
+          byte[] buf = new byte[64 * 1024];
+          int n;
+          while ((n = in.read(buf)) >= 0) {
+            stdin.write(buf, 0, n);
+          }
+          stdin.close();
+        } catch (IOException pipeClosed) {
+          // expected: pg_restore --list exits after the table of contents
+        }
+      } else {
+        child.stdin().close();
+      }
+      int rc = child.waitFor();
+      try {
+        reader.join(10_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new java.io.InterruptedIOException("interrupted");
+      }
+      if (rc != 0) {
+        throw new SourceException("cannot read the archive's table of contents: " + child.describeExit(rc));
+      }
+      list = out.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
+    String filtered = TableDependents.filterList(list, tables,
+        TableDependents.parse(meta.getOrDefault("postgres.dependents", "")));
+    if (filtered.isBlank()) {
+      throw new io.backup4j.api.NotFoundException("none of the tables " + options.string("tables")
+          + " is in this backup; check the names (schema.table, case-sensitive)");
+    }
+    List<String> missing = new ArrayList<>();
+    for (String[] t : tables) {
+      if (!filtered.contains(" TABLE " + t[0] + " " + t[1] + " ")) {
+        missing.add(t[0] + "." + t[1]);
+      }
+    }
+    if (!missing.isEmpty()) {
+      throw new io.backup4j.api.NotFoundException("the table(s) " + missing + " are not in this backup; check the"
+          + " names (schema.table, case-sensitive)");
+    }
+    Path file = session.temporaryDirectory().resolve("restore-" + System.nanoTime() + ".list");
+    Files.writeString(file, filtered, java.nio.charset.StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW,
+        StandardOpenOption.WRITE);
+    return file;
   }
 
   private boolean singleTransaction(boolean fileInput) {
@@ -401,6 +477,9 @@ final class PostgresRestoreTarget implements RestoreTarget {
       cmd.add("--single-transaction");
     }
     cmd.addAll(selectionArgs());
+    if (!tables.isEmpty()) {
+      cmd.add("--use-list=" + tableList(session, exe, env, null, session.manifest().sourceMetadata()));
+    }
     if (jobs > 1) {
       // pg_restore -j needs to seek in the archive, which a pipe cannot do
       Path spool = session.temporaryDirectory().resolve("archive.pgc");
@@ -451,6 +530,9 @@ final class PostgresRestoreTarget implements RestoreTarget {
       cmd.add("--jobs=" + jobs);
     }
     cmd.addAll(selectionArgs());
+    if (!tables.isEmpty()) {
+      cmd.add("--use-list=" + tableList(session, exe, env, dir, manifest.sourceMetadata()));
+    }
     cmd.add(dir.toString());
     runWithStdin(session, cmd, env, null);
   }

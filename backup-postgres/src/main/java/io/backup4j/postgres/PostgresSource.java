@@ -98,6 +98,9 @@ public final class PostgresSource implements BackupSource {
       throw new ConfigurationException("postgres options schemaOnly and dataOnly exclude each other");
     }
     options.integer("compress", 0, 0, 9);
+    for (String b : List.of("schemaOnly", "dataOnly", "noOwner", "noPrivileges", "countRows")) {
+      options.bool(b, false); // fail now, not after connecting
+    }
     ExtraArgs.validate(options.list("pgDumpArgs"));
   }
 
@@ -145,6 +148,7 @@ public final class PostgresSource implements BackupSource {
             estimates.put(Jdbc.key(rs.getString(1), rs.getString(2)), rs.getLong(3));
           }
         }
+        meta.put("postgres.dependents", TableDependents.query(c));
         if (countRows) {
           // count in the snapshot pg_dump will use, so the counts describe exactly the dumped rows
           c.setAutoCommit(false);

@@ -139,6 +139,12 @@ abstract class PostgresEngineTestBase {
     assertThat(restored).containsOnlyKeys("app.measurements", "app.events");
     assertThat(restored).isEqualTo(
         DatabaseFingerprint.tableDigests(pg, SOURCE, List.of("app.measurements", "app.events")));
+    // with their primary keys (pg_restore -t alone would leave indexes and constraints out)
+    assertThat(pg.queryValue(db, "SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes"
+        + " WHERE schemaname = 'app'")).isEqualTo("events_pkey,measurements_pkey");
+    assertThatThrownBy(() -> restore(fullBackup, PgTestSupport.uniqueDb("tables"), Map.of("create", "true",
+        "tables", "app.nope")))
+        .isInstanceOf(io.backup4j.api.NotFoundException.class).hasMessageContaining("app.nope");
   }
 
   @Test
