@@ -3,6 +3,7 @@ package io.backup4j.postgres;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.backup4j.api.BackupEvent;
 import io.backup4j.api.ConfigurationException;
 import io.backup4j.api.IntegrityException;
 import io.backup4j.api.Manifest;
@@ -39,6 +40,7 @@ abstract class PostgresEngineTestBase {
   DatabaseFingerprint sourceFingerprint;
   Path repo;
   Manifest fullBackup;
+  final List<BackupEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   abstract int serverMajor();
 
@@ -51,7 +53,7 @@ abstract class PostgresEngineTestBase {
     RichSchema.install(pg, SOURCE, BIG_ROWS);
     sourceFingerprint = DatabaseFingerprint.of(pg, SOURCE, pgDump);
     repo = tmp.resolve("repo");
-    try (Backups b = PgTestSupport.backups(repo)) {
+    try (Backups b = Backups.builder().repository(repo.toUri().toString()).listener(events::add).build()) {
       fullBackup = b.backup(BackupJob.builder().source(pg.uri(SOURCE)).sourceOption("countRows", "true")
           .label("test", "full").build());
       b.verify(fullBackup.id());
@@ -90,6 +92,16 @@ abstract class PostgresEngineTestBase {
     assertThat(Jdbc.decodeCounts(meta.get("postgres.rowEstimates"))).containsKey(Jdbc.key("app", "measurements"));
     assertThat(meta.get("postgres.tablesDumped")).isNotEqualTo("0");
     assertThat(fullBackup.sourceIdentity()).doesNotContain(pg.password()).contains(String.valueOf(pg.port()));
+  }
+
+  @Test
+  void progressCountsTablesFromPgDumpsVerboseOutput() {
+    List<BackupEvent.SourceProgress> tables = events.stream()
+        .filter(e -> e instanceof BackupEvent.SourceProgress p && p.unit().equals("tables"))
+        .map(e -> (BackupEvent.SourceProgress) e).toList();
+    assertThat(tables).isNotEmpty();
+    assertThat(tables).anySatisfy(p -> assertThat(p.message()).isEqualTo("app.measurements"));
+    assertThat(tables.get(tables.size() - 1).done()).isEqualTo(tables.size());
   }
 
   @Test

@@ -123,6 +123,37 @@ class PostgresFaultTest {
   }
 
   @Test
+  void cancellationMidDumpStopsPgDumpAndCommitsNothing(@TempDir Path repo) throws IOException {
+    io.backup4j.api.Cancellation cancel = new io.backup4j.api.Cancellation();
+    Transform canceller = afterBytes(1 << 20, cancel::cancel);
+    assertBackupFails(repo, BackupJob.builder().source(pg.uri(DB)).transform(canceller).cancellation(cancel).build(),
+        io.backup4j.api.CancelledException.class);
+    assertThat(ProcessHandle.current().descendants()
+        .filter(p -> p.info().command().map(c -> c.endsWith("pg_dump")).orElse(false))
+        .filter(ProcessHandle::isAlive).count()).isZero();
+  }
+
+  @Test
+  void dataSourceBuilderBacksUpThroughThePgjdbcDataSource(@TempDir Path repo) throws Exception {
+    org.postgresql.ds.PGSimpleDataSource ds = new org.postgresql.ds.PGSimpleDataSource();
+    ds.setServerNames(new String[] {pg.host()});
+    ds.setPortNumbers(new int[] {pg.port()});
+    ds.setDatabaseName(DB);
+    ds.setUser(EmbeddedPostgresServer.USER);
+    ds.setPassword(pg.password());
+    PostgresSource source = PostgresSource.builder().dataSource(ds).build();
+    assertThat(source.identity()).isEqualTo("postgres://postgres@127.0.0.1:" + pg.port() + "/" + DB);
+    try (Backups b = PgTestSupport.backups(repo)) {
+      var m = b.backup(BackupJob.builder().source(source).build());
+      assertThat(m.sourceKind()).isEqualTo("postgres");
+      String db = PgTestSupport.uniqueDb("from_ds");
+      b.restore(m.id(), io.backup4j.core.RestoreJob.builder(pg.uri(db)).option("create", "true")
+          .option("tables", "app.events").build());
+      assertThat(pg.queryValue(db, "SELECT count(*) FROM app.events")).isEqualTo("300");
+    }
+  }
+
+  @Test
   void extraArgumentsThatRedirectOutputOrCarryPasswordsAreRefused(@TempDir Path repo) throws IOException {
     for (String bad : List.of("--file=/tmp/x", "-f", "--password", "--dbname=postgres://u:pw@h/db", "--host=evil")) {
       assertBackupFails(repo, BackupJob.builder().source(pg.uri(DB)).sourceOption("pgDumpArgs", bad).build(),
