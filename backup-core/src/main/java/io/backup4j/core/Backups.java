@@ -159,7 +159,9 @@ public final class Backups implements AutoCloseable {
       Optional<Manifest> previous = list(set).stream().reduce((a, b) -> b);
       writePending(sink, id, set, "backup");
       pendingWritten = true;
-      run = new BackupRun(id, sink, transforms, events, job.cancellation(), parallelism, temporaryDirectory, previous.orElse(null));
+      run = new BackupRun(id, sink, transforms, events, job.cancellation(), parallelism, temporaryDirectory, previous.orElse(null),
+          job.sourceBytesPerSecond() > 0 ? new io.backup4j.core.internal.RateLimiter(job.sourceBytesPerSecond()) : null,
+          job.sinkBytesPerSecond() > 0 ? new io.backup4j.core.internal.RateLimiter(job.sinkBytesPerSecond()) : null);
       try {
         source.backup(run);
       } catch (BackupException e) {
