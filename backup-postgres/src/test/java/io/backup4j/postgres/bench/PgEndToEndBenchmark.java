@@ -124,6 +124,33 @@ public final class PgEndToEndBenchmark {
       }
       results.put("backup4j restore", new double[] {(System.nanoTime() - s) / 1e9, -1});
 
+      // diagnostics: where restore time goes
+      s = System.nanoTime();
+      try (Backups b = Backups.builder().repository(repo.toUri().toString()).build();
+          var in = b.openPart(manifest.id(), "dump.pgc", transforms.contains("aes-gcm")
+              ? Map.of("aes-gcm", Map.of("keyFile", keyFile.toString())) : Map.of())) {
+        in.transferTo(java.io.OutputStream.nullOutputStream());
+      }
+      results.put("  diagnostic: engine read + verify of dump.pgc alone", new double[] {(System.nanoTime() - s) / 1e9,
+          -1});
+      Path raw = work.resolve("dump.z0");
+      run(List.of(List.of(pgBin.resolve("pg_dump").toString(), "-Fc", "-Z0", "-f", raw.toString())), env, null);
+      pg.createDatabase("restored_st");
+      Map<String, String> stEnv = new LinkedHashMap<>(env);
+      stEnv.put("PGDATABASE", "restored_st");
+      s = System.nanoTime();
+      run(List.of(List.of("cat", raw.toString()), List.of(pgBin.resolve("pg_restore").toString(),
+          "--single-transaction", "--exit-on-error", "-d", "restored_st")), stEnv, null);
+      results.put("  diagnostic: cat dump(-Z0) | pg_restore --single-transaction", new double[] {
+          (System.nanoTime() - s) / 1e9, -1});
+      pg.createDatabase("restored_nost");
+      stEnv.put("PGDATABASE", "restored_nost");
+      s = System.nanoTime();
+      run(List.of(List.of("cat", raw.toString()), List.of(pgBin.resolve("pg_restore").toString(),
+          "--exit-on-error", "-d", "restored_nost")), stEnv, null);
+      results.put("  diagnostic: cat dump(-Z0) | pg_restore", new double[] {(System.nanoTime() - s) / 1e9, -1});
+      Files.delete(raw);
+
       pg.createDatabase("restored_pgr");
       s = System.nanoTime();
       Map<String, String> renv = new LinkedHashMap<>(env);
@@ -148,7 +175,7 @@ public final class PgEndToEndBenchmark {
       System.out.println("|---|---:|---:|---:|---:|");
       for (Map.Entry<String, double[]> e : results.entrySet()) {
         double[] v = e.getValue();
-        boolean restore = e.getKey().contains("restore");
+        boolean restore = e.getKey().contains("restore") || e.getKey().contains("diagnostic");
         System.out.printf("| %s | %.1f | %s | %s | %s |%n", e.getKey().replace("|", "\\|"), v[0],
             v[1] < 0 ? "" : String.format("%.0f", v[1] / 1e6),
             restore ? String.format("%.2fx of pg_restore -j1", v[0] / pgRestoreTime)
