@@ -125,6 +125,14 @@ abstract class PostgresEngineTestBase {
 
     pg.execute(db, "DROP TABLE public.keep_me");
     RichSchema.install(pg, db, 10); // same objects, different data: clean must replace them
+
+    // a clean restore that fails (here: its check) leaves the original database as it was
+    assertThatThrownBy(() -> restore(fullBackup, db, Map.of("clean", "true", "assert", "SELECT false")))
+        .isInstanceOf(IntegrityException.class);
+    assertThat(pg.queryValue(db, "SELECT count(*) FROM app.measurements")).isEqualTo("10");
+    assertThat(pg.queryValue("postgres", "SELECT count(*) FROM pg_database WHERE datname LIKE '%b4j%'"))
+        .isEqualTo("0");
+
     restore(fullBackup, db, Map.of("clean", "true"));
     assertThat(DatabaseFingerprint.of(pg, db, pgDump)).isEqualTo(sourceFingerprint);
   }
@@ -197,6 +205,11 @@ abstract class PostgresEngineTestBase {
     String db = PgTestSupport.uniqueDb("dirfmt");
     restore(m, db, Map.of("create", "true", "jobs", "2"));
     assertThat(DatabaseFingerprint.of(pg, db, pgDump)).isEqualTo(sourceFingerprint);
+
+    String one = PgTestSupport.uniqueDb("dirfmt_table");
+    restore(m, one, Map.of("create", "true", "tables", "app.events"));
+    assertThat(DatabaseFingerprint.tableDigests(pg, one, null))
+        .isEqualTo(DatabaseFingerprint.tableDigests(pg, SOURCE, List.of("app.events")));
   }
 
   @Test
