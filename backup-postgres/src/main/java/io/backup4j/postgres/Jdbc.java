@@ -37,7 +37,9 @@ final class Jdbc {
   static BackupException translate(SQLException e, String context) {
     String state = e.getSQLState() == null ? "" : e.getSQLState();
     String msg = context + ": " + io.backup4j.api.Redaction.redact(String.valueOf(e.getMessage()));
-    if (state.equals("28P01") || state.equals("28000")) {
+    String lower = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
+    if (state.equals("28P01") || state.equals("28000")
+        || (state.equals("08004") && (lower.contains("password") || lower.contains("authentication")))) {
       return new AccessDeniedException(msg + " (check the user and password: URI, the password or passwordFile"
           + " option, the secret postgres.password, PGPASSWORD or ~/.pgpass)", e);
     }
