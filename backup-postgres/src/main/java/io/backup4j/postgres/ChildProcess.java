@@ -62,6 +62,7 @@ final class ChildProcess implements AutoCloseable {
     }
     e.putAll(env);
     // messages are parsed (--verbose progress) and shown to users: ask for English
+    e.remove("LC_ALL"); // would override LC_MESSAGES
     e.put("LC_MESSAGES", "C");
     e.remove("LANGUAGE");
     if (stdout != null) {

@@ -154,6 +154,38 @@ class PostgresFaultTest {
   }
 
   @Test
+  void encryptedBackupRestoresWithTheKeyAndAWrongKeyRestoresNothing(@TempDir Path repo, @TempDir Path keys)
+      throws Exception {
+    Path key = keys.resolve("backup.key");
+    Path wrong = keys.resolve("wrong.key");
+    for (Path p : List.of(key, wrong)) {
+      byte[] k = new byte[32];
+      new java.security.SecureRandom().nextBytes(k);
+      Files.write(p, k);
+      Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    }
+    try (Backups b = PgTestSupport.backups(repo)) {
+      var m = b.backup(BackupJob.builder().source(pg.uri(DB))
+          .transform("aes-gcm", java.util.Map.of("keyFile", key.toString())).build());
+      // the stored part is ciphertext: no table name in clear
+      byte[] stored = Files.readAllBytes(repo.resolve(m.parts().get(0).key()));
+      assertThat(new String(stored, java.nio.charset.StandardCharsets.ISO_8859_1)).doesNotContain("measurements");
+
+      String bad = PgTestSupport.uniqueDb("wrong_key");
+      assertThatThrownBy(() -> b.restore(m.id(), io.backup4j.core.RestoreJob.builder(pg.uri(bad))
+          .option("create", "true").transformOption("aes-gcm", "keyFile", wrong.toString()).build()))
+          .isInstanceOf(BackupException.class);
+      assertThat(pg.databaseExists(bad)).isFalse();
+
+      String good = PgTestSupport.uniqueDb("right_key");
+      b.restore(m.id(), io.backup4j.core.RestoreJob.builder(pg.uri(good)).option("create", "true")
+          .transformOption("aes-gcm", "keyFile", key.toString()).build());
+      assertThat(io.backup4j.testkit.postgres.DatabaseFingerprint.tableDigests(pg, good, null))
+          .isEqualTo(io.backup4j.testkit.postgres.DatabaseFingerprint.tableDigests(pg, DB, null));
+    }
+  }
+
+  @Test
   void extraArgumentsThatRedirectOutputOrCarryPasswordsAreRefused(@TempDir Path repo) throws IOException {
     for (String bad : List.of("--file=/tmp/x", "-f", "--password", "--dbname=postgres://u:pw@h/db", "--host=evil")) {
       assertBackupFails(repo, BackupJob.builder().source(pg.uri(DB)).sourceOption("pgDumpArgs", bad).build(),
