@@ -22,6 +22,7 @@ import java.util.Set;
  * postgres.dependents := line*            one line per object, fields percent-encoded, separated by TAB
  * line := kind TAB schema TAB name TAB table [TAB refSchema TAB refTable] "\n"
  * kind := "i" (index) | "S" (owned sequence) | "f" (foreign key constraint, with the referenced table)
+ *       | "p" (partition: name is the partition, refSchema/refTable its schema and name again)
  * </pre>
  *
  * @param kind i, S or f
@@ -53,6 +54,15 @@ record TableDependents(String kind, String schema, String name, String table, St
             AND n.nspname NOT IN ('pg_catalog', 'information_schema')""")) {
         while (rs.next()) {
           line(b, "S", rs.getString(1), rs.getString(2), rs.getString(3), "", "");
+        }
+      }
+      try (ResultSet rs = st.executeQuery("""
+          SELECT pn.nspname, pc.relname, cc.relname, cn.nspname FROM pg_inherits i
+          JOIN pg_class pc ON pc.oid = i.inhparent AND pc.relkind = 'p'
+          JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+          JOIN pg_class cc ON cc.oid = i.inhrelid JOIN pg_namespace cn ON cn.oid = cc.relnamespace""")) {
+        while (rs.next()) {
+          line(b, "p", rs.getString(1), rs.getString(3), rs.getString(2), rs.getString(4), rs.getString(3));
         }
       }
       try (ResultSet rs = st.executeQuery("""
@@ -105,10 +115,24 @@ record TableDependents(String kind, String schema, String name, String table, St
   static String filterList(String list, List<String[]> tables, List<TableDependents> deps) {
     Set<String> patterns = new LinkedHashSet<>();
     Set<String> selected = new LinkedHashSet<>();
+    List<String[]> all = new ArrayList<>(tables);
     for (String[] t : tables) {
       selected.add(t[0] + "\u0000" + t[1]);
     }
-    for (String[] t : tables) {
+    // a selected partitioned table brings its partitions (where its rows live), recursively
+    boolean grew = true;
+    while (grew) {
+      grew = false;
+      for (TableDependents d : deps) {
+        if (d.kind.equals("p") && selected.contains(d.schema + "\u0000" + d.table)
+            && selected.add(d.refSchema + "\u0000" + d.refTable)) {
+          all.add(new String[] {d.refSchema, d.refTable});
+          patterns.add(" TABLE ATTACH " + d.refSchema + " " + d.refTable + " ");
+          grew = true;
+        }
+      }
+    }
+    for (String[] t : all) {
       String s = t[0];
       String n = t[1];
       for (String type : List.of("TABLE", "TABLE DATA", "VIEW", "MATERIALIZED VIEW", "MATERIALIZED VIEW DATA",
@@ -128,7 +152,10 @@ record TableDependents(String kind, String schema, String name, String table, St
         continue;
       }
       switch (d.kind) {
-        case "i" -> patterns.add(" INDEX " + d.schema + " " + d.name + " ");
+        case "i" -> {
+          patterns.add(" INDEX " + d.schema + " " + d.name + " ");
+          patterns.add(" INDEX ATTACH " + d.schema + " " + d.name + " ");
+        }
         case "S" -> {
           for (String type : List.of("SEQUENCE", "SEQUENCE SET", "SEQUENCE OWNED BY")) {
             patterns.add(" " + type + " " + d.schema + " " + d.name + " ");

@@ -168,6 +168,19 @@ abstract class PostgresEngineTestBase {
   }
 
   @Test
+  void selectedPartitionedTableComesWithItsPartitionsAndIndexes() throws Exception {
+    String db = PgTestSupport.uniqueDb("partitions");
+    restore(fullBackup, db, Map.of("create", "true", "schemaOnly", "true"));
+    pg.execute(db, "DROP TABLE billing.invoices CASCADE"); // the types and domains it uses stay
+    restore(fullBackup, db, Map.of("tables", "billing.invoices"));
+    List<String> parts = List.of("billing.invoices_2023", "billing.invoices_2024", "billing.invoices_other");
+    assertThat(DatabaseFingerprint.tableDigests(pg, db, parts))
+        .isEqualTo(DatabaseFingerprint.tableDigests(pg, SOURCE, parts));
+    assertThat(pg.queryValue(db, "SELECT count(*) FROM pg_indexes WHERE schemaname = 'billing'"
+        + " AND indexname LIKE 'invoices%pkey'")).isEqualTo("4");
+  }
+
+  @Test
   void schemaOnlyRestoreHasTheSchemaAndNoRows() throws Exception {
     String db = PgTestSupport.uniqueDb("schema");
     restore(fullBackup, db, Map.of("create", "true", "schemaOnly", "true"));

@@ -72,6 +72,7 @@ public final class PgEndToEndBenchmark {
         byte[] key = new byte[32];
         new java.security.SecureRandom().nextBytes(key);
         Files.write(keyFile, key);
+        Files.setPosixFilePermissions(keyFile, PosixFilePermissions.fromString("rw-------"));
       }
       String b4jName = "backup4j backup (" + (transforms.isEmpty() ? "no transforms" : String.join(" + ", transforms))
           + ")";
