@@ -64,10 +64,22 @@ public final class FilesSource implements BackupSource {
 
   private final Path root;
   private final Excludes excludes;
+  private final ReadHook readHook;
 
   FilesSource(Path root, Excludes excludes) {
+    this(root, excludes, p -> {});
+  }
+
+  FilesSource(Path root, Excludes excludes, ReadHook readHook) {
     this.root = Objects.requireNonNull(root, "root is null");
     this.excludes = Objects.requireNonNull(excludes, "excludes is null");
+    this.readHook = Objects.requireNonNull(readHook, "readHook is null");
+  }
+
+  /** A test seam: runs after a file's header was written and before its content is read. */
+  @FunctionalInterface
+  interface ReadHook {
+    void beforeRead(Path file) throws IOException;
   }
 
   @Override
@@ -251,6 +263,7 @@ public final class FilesSource implements BackupSource {
         a.applyTo(e, 0100000);
         e.setSize(a.size);
         tar.putArchiveEntry(e);
+        readHook.beforeRead(path);
         long remaining = a.size;
         long sinceCheck = 0;
         while (remaining > 0) {
