@@ -354,7 +354,13 @@ public final class FilesRestoreTarget implements RestoreTarget {
             finish(p, e, false);
             done++;
           } else if (e.isLink()) {
-            String targetRel = safeName(e.getLinkName());
+            String targetRel;
+            try {
+              targetRel = safeName(e.getLinkName());
+            } catch (IntegrityException ex) {
+              throw refused(e.getName(), "it is a hard link to '" + printable(e.getLinkName())
+                  + "', which is absolute, empty or contains '..'");
+            }
             Path t = checkedPath(targetRel, e.getName(), false);
             BasicFileAttributes ta = lstat(t);
             if (ta == null || !ta.isRegularFile()) {
