@@ -22,7 +22,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Collections;
+import java.util.Comparator;
 import java.util.Deque;
 import java.util.Iterator;
 import java.util.List;
@@ -59,8 +59,11 @@ public final class FilesSource implements BackupSource {
   public static final String PART = "tree.tar";
 
   private static final int BUFFER = 64 * 1024;
-  private static final String UNIX_ATTRS = "unix:mode,uid,gid,size,lastModifiedTime,isDirectory,isRegularFile,"
-      + "isSymbolicLink,isOther";
+  private static final String UNIX_ATTRS = "unix:mode,uid,gid,nlink,size,lastModifiedTime,isDirectory,"
+      + "isRegularFile,isSymbolicLink,isOther";
+
+  /** Sort order of directory entries: by name as a string, so the order does not depend on the file system. */
+  private static final Comparator<Path> BY_NAME = Comparator.comparing(p -> p.getFileName().toString());
 
   private final Path root;
   private final Excludes excludes;
@@ -120,6 +123,7 @@ public final class FilesSource implements BackupSource {
       session.putMetadata("totalBytes", Long.toString(walk.bytes));
       session.putMetadata("skippedCount", Long.toString(walk.skipped));
       session.putMetadata("changedCount", Long.toString(walk.changed));
+      session.putMetadata("hardLinkedFileCount", Long.toString(walk.hardLinked));
       if (!excludes.isEmpty()) {
         session.putMetadata("exclude", excludes.toString());
       }
@@ -160,6 +164,7 @@ public final class FilesSource implements BackupSource {
     long bytes;
     long skipped;
     long changed;
+    long hardLinked;
 
     Walk(BackupSession session) {
       this.session = session;
@@ -167,11 +172,11 @@ public final class FilesSource implements BackupSource {
     }
 
     /** One directory being walked: its children, sorted, consumed one at a time. */
-    private record Frame(Path dir, String prefix, Iterator<String> children) {}
+    private record Frame(String prefix, Iterator<Path> children) {}
 
     void run(TarArchiveOutputStream tar) throws IOException {
       Attrs rootAttrs = attrs(root, true);
-      List<String> rootChildren = list(root, "");
+      List<Path> rootChildren = list(root, "");
       if (rootAttrs == null || rootChildren == null) {
         throw new SourceException("the directory to back up vanished: " + root);
       }
@@ -179,7 +184,7 @@ public final class FilesSource implements BackupSource {
       tar.closeArchiveEntry();
       directories++;
       Deque<Frame> stack = new ArrayDeque<>();
-      stack.push(new Frame(root, "", rootChildren.iterator()));
+      stack.push(new Frame("", rootChildren.iterator()));
       while (!stack.isEmpty()) {
         Frame f = stack.peek();
         if (!f.children().hasNext()) {
@@ -187,9 +192,11 @@ public final class FilesSource implements BackupSource {
           continue;
         }
         cancellation.throwIfCancelled();
-        String name = f.children().next();
+        // the Path from the directory listing keeps the name's raw bytes, so even a name that is not valid UTF-8
+        // can be read; its tar name is the decoded string
+        Path path = f.children().next();
+        String name = path.getFileName().toString();
         String rel = f.prefix() + name;
-        Path path = f.dir().resolve(name);
         Attrs a = attrs(path, false);
         if (a == null) {
           continue;
@@ -198,17 +205,24 @@ public final class FilesSource implements BackupSource {
           continue;
         }
         if (a.directory) {
-          List<String> children = list(path, rel);
+          List<Path> children = list(path, rel);
           if (children == null) {
             continue;
           }
           tar.putArchiveEntry(dirEntry(rel + "/", a));
           tar.closeArchiveEntry();
           directories++;
-          stack.push(new Frame(path, rel + "/", children.iterator()));
+          stack.push(new Frame(rel + "/", children.iterator()));
         } else if (a.symlink) {
           writeSymlink(tar, path, rel, a);
         } else if (a.regular) {
+          if (name.indexOf('\uFFFD') >= 0) {
+            session.warn("the name of " + rel + " is not valid UTF-8; it is stored (and will be restored) with "
+                + "U+FFFD in place of the invalid bytes");
+          }
+          if (a.nlink > 1) {
+            hardLinked++; // stored as an independent copy: tar hard-link entries would need an inode table
+          }
           writeFile(tar, path, rel, a);
         } else {
           skipped++;
@@ -328,12 +342,12 @@ public final class FilesSource implements BackupSource {
       session.warn("skipped " + rel + ": it was deleted while the backup was running");
     }
 
-    /** The sorted child names of a directory, or {@code null} if it vanished (after a warning). */
-    private List<String> list(Path dir, String rel) {
-      List<String> names = new ArrayList<>();
+    /** The children of a directory sorted by name, or {@code null} if it vanished (after a warning). */
+    private List<Path> list(Path dir, String rel) {
+      List<Path> names = new ArrayList<>();
       try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
         for (Path p : ds) {
-          names.add(p.getFileName().toString());
+          names.add(p);
         }
       } catch (NoSuchFileException | NotDirectoryException e) {
         if (rel.isEmpty()) {
@@ -347,7 +361,7 @@ public final class FilesSource implements BackupSource {
       } catch (IOException e) {
         throw new SourceException("cannot list " + dir + ": " + e.getMessage(), e);
       }
-      Collections.sort(names);
+      names.sort(BY_NAME);
       return names;
     }
 
@@ -380,6 +394,7 @@ public final class FilesSource implements BackupSource {
     boolean regular;
     boolean symlink;
     int mode = -1;
+    int nlink = 1;
     long uid = -1;
     long gid = -1;
     long size;
@@ -394,6 +409,7 @@ public final class FilesSource implements BackupSource {
       a.uid = ((Integer) m.get("uid")) & 0xFFFFFFFFL;
       a.gid = ((Integer) m.get("gid")) & 0xFFFFFFFFL;
       a.size = (Long) m.get("size");
+      a.nlink = (Integer) m.get("nlink");
       a.mtime = (FileTime) m.get("lastModifiedTime");
       return a;
     }

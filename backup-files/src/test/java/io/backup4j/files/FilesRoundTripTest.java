@@ -40,7 +40,7 @@ class FilesRoundTripTest {
 
   static FakeBackupSession backUp(Path root, Map<String, String> options, Path partDir) throws IOException {
     FakeBackupSession session = new FakeBackupSession(Files.createDirectories(partDir));
-    try (BackupSource source = PROVIDER.openSource(uri(root), options, null)) {
+    try (BackupSource source = PROVIDER.openSource(uri(root), options, TestTrees.CTX)) {
       source.backup(session);
     }
     return session;
@@ -55,7 +55,7 @@ class FilesRoundTripTest {
   }
 
   static void restore(Path tar, Path target, Map<String, String> options) throws IOException {
-    try (RestoreTarget t = PROVIDER.openTarget(target.toString(), options, null)) {
+    try (RestoreTarget t = PROVIDER.openTarget(target.toString(), options, TestTrees.CTX)) {
       t.restore(new FakeRestoreSession(tar));
     }
   }
@@ -168,7 +168,7 @@ class FilesRoundTripTest {
         }
       }
     };
-    try (BackupSource source = PROVIDER.openSource(uri(root), Map.of(), null)) {
+    try (BackupSource source = PROVIDER.openSource(uri(root), Map.of(), TestTrees.CTX)) {
       source.backup(s);
     }
     assertThat(TestTrees.entries(s.part())).containsExactly("./", "a", "z");
@@ -225,7 +225,7 @@ class FilesRoundTripTest {
   void cancellationStopsTheBackupWithoutCommittingThePart() throws IOException {
     FakeBackupSession s = new FakeBackupSession(tmp);
     s.onProgress = m -> s.cancellation.cancel();
-    try (BackupSource source = PROVIDER.openSource(uri(tree), Map.of(), null)) {
+    try (BackupSource source = PROVIDER.openSource(uri(tree), Map.of(), TestTrees.CTX)) {
       assertThatThrownBy(() -> source.backup(s)).isInstanceOf(CancelledException.class);
     }
     assertThat(s.parts).isEmpty();
@@ -281,7 +281,7 @@ class FilesRoundTripTest {
     Path target = tmp.resolve("never");
     FakeRestoreSession session = new FakeRestoreSession(backup.part());
     session.failAtEnd = true;
-    try (RestoreTarget t = PROVIDER.openTarget(target.toString(), Map.of(), null)) {
+    try (RestoreTarget t = PROVIDER.openTarget(target.toString(), Map.of(), TestTrees.CTX)) {
       assertThatThrownBy(() -> t.restore(session)).isInstanceOf(IntegrityException.class);
     }
     assertThat(target).doesNotExist();
@@ -293,7 +293,7 @@ class FilesRoundTripTest {
     Path target = Files.createDirectories(tmp.resolve("t"));
     FakeRestoreSession session = new FakeRestoreSession(backup.part());
     session.cancellation.cancel();
-    try (RestoreTarget t = PROVIDER.openTarget("file:" + target, Map.of(), null)) {
+    try (RestoreTarget t = PROVIDER.openTarget("file:" + target, Map.of(), TestTrees.CTX)) {
       assertThatThrownBy(() -> t.restore(session)).isInstanceOf(CancelledException.class);
     }
     assertThat(TestTrees.listing(target)).isEmpty();

@@ -34,8 +34,8 @@ class FilesSourceProviderTest {
 
   @Test
   void sourceUrisWithOneOrThreeSlashesNameTheSameDirectory() throws IOException {
-    try (BackupSource a = provider.openSource(URI.create("files:" + tmp), Map.of(), null);
-        BackupSource b = provider.openSource(URI.create("files://" + tmp), Map.of(), null)) {
+    try (BackupSource a = provider.openSource(URI.create("files:" + tmp), Map.of(), TestTrees.CTX);
+        BackupSource b = provider.openSource(URI.create("files://" + tmp), Map.of(), TestTrees.CTX)) {
       assertThat(a.identity()).isEqualTo("files:" + tmp).isEqualTo(b.identity());
       assertThat(a.kind()).isEqualTo("files");
     }
@@ -43,21 +43,21 @@ class FilesSourceProviderTest {
 
   @Test
   void sourceUriWithAHostIsRefused() {
-    assertThatThrownBy(() -> provider.openSource(URI.create("files://nas" + tmp), Map.of(), null))
+    assertThatThrownBy(() -> provider.openSource(URI.create("files://nas" + tmp), Map.of(), TestTrees.CTX))
         .isInstanceOf(ConfigurationException.class).hasMessageContaining("nas").hasMessageContaining("local");
   }
 
   @Test
   void missingRootIsNotFoundNamingThePath() {
     Path missing = tmp.resolve("nope");
-    assertThatThrownBy(() -> provider.openSource(URI.create("files:" + missing), Map.of(), null))
+    assertThatThrownBy(() -> provider.openSource(URI.create("files:" + missing), Map.of(), TestTrees.CTX))
         .isInstanceOf(NotFoundException.class).hasMessageContaining(missing.toString());
   }
 
   @Test
   void rootThatIsAFileIsAConfigurationErrorNamingThePath() throws IOException {
     Path file = Files.writeString(tmp.resolve("file"), "x");
-    assertThatThrownBy(() -> provider.openSource(URI.create("files:" + file), Map.of(), null))
+    assertThatThrownBy(() -> provider.openSource(URI.create("files:" + file), Map.of(), TestTrees.CTX))
         .isInstanceOf(ConfigurationException.class).hasMessageContaining(file.toString())
         .hasMessageContaining("not a directory");
   }
@@ -66,7 +66,7 @@ class FilesSourceProviderTest {
   void rootRemovedAfterOpeningFailsBeforeAnyPartIsOpened() throws IOException {
     Path dir = Files.createDirectories(tmp.resolve("gone"));
     FakeBackupSession session = new FakeBackupSession(Files.createDirectories(tmp.resolve("parts")));
-    try (BackupSource s = provider.openSource(URI.create("files:" + dir), Map.of(), null)) {
+    try (BackupSource s = provider.openSource(URI.create("files:" + dir), Map.of(), TestTrees.CTX)) {
       Files.delete(dir);
       assertThatThrownBy(() -> s.backup(session)).isInstanceOf(NotFoundException.class)
           .hasMessageContaining(dir.toString());
@@ -76,13 +76,13 @@ class FilesSourceProviderTest {
 
   @Test
   void unknownSourceOptionIsRefusedListingTheAcceptedOnes() {
-    assertThatThrownBy(() -> provider.openSource(URI.create("files:" + tmp), Map.of("exclud", "*.tmp"), null))
+    assertThatThrownBy(() -> provider.openSource(URI.create("files:" + tmp), Map.of("exclud", "*.tmp"), TestTrees.CTX))
         .isInstanceOf(ConfigurationException.class).hasMessageContaining("exclud").hasMessageContaining("[exclude]");
   }
 
   @Test
   void invalidGlobIsRefusedNamingIt() {
-    assertThatThrownBy(() -> provider.openSource(URI.create("files:" + tmp), Map.of("exclude", "a[b"), null))
+    assertThatThrownBy(() -> provider.openSource(URI.create("files:" + tmp), Map.of("exclude", "a[b"), TestTrees.CTX))
         .isInstanceOf(ConfigurationException.class).hasMessageContaining("a[b");
   }
 
@@ -91,7 +91,7 @@ class FilesSourceProviderTest {
     Files.writeString(tmp.resolve("a.tmp"), "x");
     Files.writeString(tmp.resolve("b.txt"), "x");
     FakeBackupSession session = new FakeBackupSession(Files.createDirectories(tmp.resolve("parts")));
-    try (BackupSource s = provider.openSource(URI.create("files:" + tmp + "?exclude=*.tmp,parts"), Map.of(), null)) {
+    try (BackupSource s = provider.openSource(URI.create("files:" + tmp + "?exclude=*.tmp,parts"), Map.of(), TestTrees.CTX)) {
       assertThat(s.identity()).isEqualTo("files:" + tmp);
       s.backup(session);
     }
@@ -101,7 +101,7 @@ class FilesSourceProviderTest {
   @Test
   void conflictingQueryAndOptionAreRefused() {
     assertThatThrownBy(() -> provider.openSource(URI.create("files:" + tmp + "?exclude=a"), Map.of("exclude", "b"),
-        null)).isInstanceOf(ConfigurationException.class).hasMessageContaining("exclude");
+        TestTrees.CTX)).isInstanceOf(ConfigurationException.class).hasMessageContaining("exclude");
   }
 
   @Test
@@ -124,7 +124,7 @@ class FilesSourceProviderTest {
   void targetAcceptsPlainPathsAndFileAndFilesUris() throws IOException {
     for (String t : new String[] {tmp.resolve("r").toString(), "file:" + tmp.resolve("r"),
         "file://" + tmp.resolve("r"), "files:" + tmp.resolve("r")}) {
-      try (RestoreTarget target = provider.openTarget(t, Map.of(), null)) {
+      try (RestoreTarget target = provider.openTarget(t, Map.of(), TestTrees.CTX)) {
         assertThat(((FilesRestoreTarget) target).directory()).as(t).isEqualTo(tmp.resolve("r"));
       }
     }
@@ -132,16 +132,16 @@ class FilesSourceProviderTest {
 
   @Test
   void unknownOrInvalidTargetOptionsAreRefused() {
-    assertThatThrownBy(() -> provider.openTarget(tmp.toString(), Map.of("force", "true"), null))
+    assertThatThrownBy(() -> provider.openTarget(tmp.toString(), Map.of("force", "true"), TestTrees.CTX))
         .isInstanceOf(ConfigurationException.class).hasMessageContaining("force").hasMessageContaining("[overwrite]");
-    assertThatThrownBy(() -> provider.openTarget(tmp.toString(), Map.of("overwrite", "yes"), null))
+    assertThatThrownBy(() -> provider.openTarget(tmp.toString(), Map.of("overwrite", "yes"), TestTrees.CTX))
         .isInstanceOf(ConfigurationException.class).hasMessageContaining("true or false");
   }
 
   @Test
   void targetThatIsAFileIsRefused() throws IOException {
     Path file = Files.writeString(tmp.resolve("f"), "x");
-    try (RestoreTarget t = provider.openTarget(file.toString(), Map.of("overwrite", "true"), null)) {
+    try (RestoreTarget t = provider.openTarget(file.toString(), Map.of("overwrite", "true"), TestTrees.CTX)) {
       assertThatThrownBy(() -> t.restore(new FakeRestoreSession(file)))
           .isInstanceOf(ConfigurationException.class).hasMessageContaining("not a directory");
     }

@@ -25,6 +25,9 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
 /** Generated trees and comparable snapshots of trees, for round-trip tests. */
 final class TestTrees {
+  /** A provider context for opening providers directly. */
+  static final io.backup4j.api.spi.ProviderContext CTX =
+      io.backup4j.testkit.TestProviderContext.of(Path.of(System.getProperty("java.io.tmpdir")));
   static final Instant BASE_TIME = Instant.parse("2021-03-04T05:06:07.123456789Z");
   static final String LONG_SEGMENT = "long-" + "n".repeat(195);            // 200 bytes: beyond ustar's 100
   static final String UNICODE_DIR = "ünïcödé-日本語";

@@ -93,7 +93,7 @@ class ZipSlipTest {
 
   private void assertRefused(Path tar, String entry, Map<String, String> options) throws IOException {
     List<String> before = Files.exists(target) ? TestTrees.listing(target) : null;
-    try (RestoreTarget t = new FilesSourceProvider().openTarget(target.toString(), options, null)) {
+    try (RestoreTarget t = new FilesSourceProvider().openTarget(target.toString(), options, TestTrees.CTX)) {
       assertThatThrownBy(() -> t.restore(new FakeRestoreSession(tar)))
           .isInstanceOf(IntegrityException.class)
           .hasMessageContaining("'" + entry + "'");
@@ -179,7 +179,7 @@ class ZipSlipTest {
   void symlinksPointingOutsideAreRestoredAsLinksWithTheirStoredText() throws IOException {
     Path tar = new Tar().symlink("abs", outside.resolve("victim").toString()).symlink("rel", "../../outside/victim")
         .file("plain", "p").write();
-    try (RestoreTarget t = new FilesSourceProvider().openTarget(target.toString(), Map.of(), null)) {
+    try (RestoreTarget t = new FilesSourceProvider().openTarget(target.toString(), Map.of(), TestTrees.CTX)) {
       t.restore(new FakeRestoreSession(tar));
     }
     assertThat(Files.readSymbolicLink(target.resolve("abs"))).isEqualTo(outside.resolve("victim"));

@@ -1,0 +1,85 @@
+package io.backup4j.files;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.backup4j.api.BackupSource;
+import io.backup4j.testkit.TestProviderContext;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Entries a tar cannot or should not hold: sockets, FIFOs, names that are not UTF-8, hard links. */
+class SpecialFilesTest {
+  @TempDir Path tmp;
+
+  private FakeBackupSession backUp(Path root) throws IOException {
+    FakeBackupSession s = new FakeBackupSession(Files.createDirectories(tmp.resolve("parts")));
+    try (BackupSource source = new FilesSourceProvider().openSource(FilesRoundTripTest.uri(root), Map.of(),
+        TestProviderContext.of(tmp))) {
+      source.backup(s);
+    }
+    return s;
+  }
+
+  @Test
+  void socketsAndFifosAreSkippedWithAWarning() throws Exception {
+    Path root = Files.createDirectories(tmp.resolve("tree"));
+    Files.writeString(root.resolve("a"), "a");
+    try (ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+      ch.bind(UnixDomainSocketAddress.of(root.resolve("sock")));
+      boolean fifo = Files.isExecutable(Path.of("/usr/bin/mkfifo"))
+          && new ProcessBuilder("/usr/bin/mkfifo", root.resolve("fifo").toString()).start().waitFor() == 0;
+
+      FakeBackupSession s = backUp(root);
+
+      assertThat(TestTrees.entries(s.part())).containsExactly("./", "a");
+      assertThat(s.warnings).anyMatch(w -> w.contains("sock") && w.contains("not backed up"));
+      if (fifo) {
+        assertThat(s.warnings).anyMatch(w -> w.contains("fifo") && w.contains("not backed up"));
+      }
+      assertThat(s.metadata).containsEntry("skippedCount", fifo ? "2" : "1");
+    }
+  }
+
+  @Test
+  void aNameThatIsNotUtf8IsBackedUpWithAReplacementCharacterAndAWarning() throws Exception {
+    Assumptions.assumeTrue(Files.isExecutable(Path.of("/bin/sh")), "needs /bin/sh to create a non-UTF-8 name");
+    Path root = Files.createDirectories(tmp.resolve("tree"));
+    // Java cannot spell the byte 0xFF in a file name; the shell can
+    Process p = new ProcessBuilder(List.of("/bin/sh", "-c", "printf content > \"$(printf 'bad\\377name')\""))
+        .directory(root.toFile()).start();
+    assertThat(p.waitFor()).isZero();
+
+    FakeBackupSession s = backUp(root);
+
+    assertThat(TestTrees.entries(s.part())).containsExactly("./", "bad\uFFFDname");
+    assertThat(s.warnings).singleElement().asString().contains("not valid UTF-8");
+    Path target = tmp.resolve("restored");
+    FilesRoundTripTest.restore(s.part(), target, Map.of());
+    assertThat(Files.readString(target.resolve("bad\uFFFDname"))).isEqualTo("content");
+  }
+
+  @Test
+  void hardLinkedFilesAreStoredAsSeparateCopiesAndCounted() throws IOException {
+    Path root = Files.createDirectories(tmp.resolve("tree"));
+    Files.writeString(root.resolve("a"), "same");
+    Files.createLink(root.resolve("b"), root.resolve("a"));
+
+    FakeBackupSession s = backUp(root);
+
+    assertThat(s.metadata).containsEntry("hardLinkedFileCount", "2").containsEntry("fileCount", "2");
+    Path target = tmp.resolve("restored");
+    FilesRoundTripTest.restore(s.part(), target, Map.of());
+    assertThat(Files.readString(target.resolve("a"))).isEqualTo("same");
+    assertThat(Files.readString(target.resolve("b"))).isEqualTo("same");
+    assertThat(Files.isSameFile(target.resolve("a"), target.resolve("b"))).isFalse();
+  }
+}
