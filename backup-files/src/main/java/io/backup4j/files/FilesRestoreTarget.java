@@ -65,6 +65,8 @@ import org.jspecify.annotations.Nullable;
 public final class FilesRestoreTarget implements RestoreTarget {
   private static final String STAGING_INFIX = ".backup4j-restore-";
   private static final SecureRandom RANDOM = new SecureRandom();
+  private static final java.nio.file.attribute.FileAttribute<Set<PosixFilePermission>> OWNER_ONLY =
+      PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
 
   private final Path dir;
   private final boolean overwrite;
@@ -301,6 +303,8 @@ public final class FilesRestoreTarget implements RestoreTarget {
     private final boolean root;
     private final Cancellation cancellation;
     private final List<DirMeta> dirs = new ArrayList<>();
+    /** Relative paths of staging directories known to be real directories (created or checked by us). */
+    private final Set<String> knownDirs = new java.util.HashSet<>();
     private final byte[] buffer = new byte[64 * 1024];
     private @Nullable DirMeta rootMeta;
     private boolean posix = true;
@@ -341,6 +345,7 @@ public final class FilesRestoreTarget implements RestoreTarget {
               throw refused(e.getName(), "a non-directory entry of that name was restored before it");
             }
             dirs.add(meta(rel, e));
+            knownDirs.add(rel);
           } else if (e.isSymbolicLink()) {
             String link = e.getLinkName();
             if (link.isEmpty() || link.indexOf('\0') >= 0) {
@@ -413,22 +418,31 @@ public final class FilesRestoreTarget implements RestoreTarget {
      * link or not a directory, so nothing is ever written through a link.
      */
     private Path checkedPath(String rel, String entry, boolean createParents) throws IOException {
+      int slash = rel.lastIndexOf('/');
+      if (slash < 0 || knownDirs.contains(rel.substring(0, slash))) {
+        // the parent is the staging root or a directory checked before: nothing can have replaced it since, as no
+        // entry may replace an existing name
+        return staging.resolve(rel);
+      }
       String[] segs = rel.split("/");
       Path cur = staging;
       for (int i = 0; i < segs.length - 1; i++) {
         cur = cur.resolve(segs[i]);
+        String prefix = String.join("/", java.util.Arrays.copyOf(segs, i + 1));
+        if (knownDirs.contains(prefix)) {
+          continue;
+        }
         BasicFileAttributes a = lstat(cur);
         if (a == null && createParents) {
           Files.createDirectory(cur);
         } else if (a == null) {
           throw refused(entry, "it refers to '" + rel + "', which was not restored before it");
         } else if (a.isSymbolicLink()) {
-          throw refused(entry, "it would be written through the symbolic link '"
-              + printable(String.join("/", java.util.Arrays.copyOf(segs, i + 1))) + "'");
+          throw refused(entry, "it would be written through the symbolic link '" + printable(prefix) + "'");
         } else if (!a.isDirectory()) {
-          throw refused(entry, "its parent '" + printable(String.join("/", java.util.Arrays.copyOf(segs, i + 1)))
-              + "' is not a directory");
+          throw refused(entry, "its parent '" + printable(prefix) + "' is not a directory");
         }
+        knownDirs.add(prefix);
       }
       Path p = cur.resolve(segs[segs.length - 1]);
       if (!p.normalize().startsWith(staging) || p.equals(staging)) {
@@ -438,25 +452,25 @@ public final class FilesRestoreTarget implements RestoreTarget {
     }
 
     private void writeFile(TarArchiveInputStream tar, Path p, TarArchiveEntry e) throws IOException {
-      OutputStream out;
+      final OutputStream out;
+      // O_CREAT|O_EXCL|O_NOFOLLOW: a duplicate entry or a link at this name is refused, never written through;
+      // owner-only until the stored mode is applied
+      Set<StandardOpenOption> opts = java.util.EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      Set<java.nio.file.OpenOption> withNoFollow = new java.util.HashSet<>(opts);
+      withNoFollow.add(LinkOption.NOFOLLOW_LINKS);
       try {
-        // owner-only until the stored mode is applied; O_EXCL and O_NOFOLLOW so a duplicate entry or a link planted
-        // at this name is refused instead of written through
-        out = posix
-            ? Files.newOutputStream(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-                LinkOption.NOFOLLOW_LINKS)
-            : Files.newOutputStream(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        java.nio.channels.SeekableByteChannel ch;
+        try {
+          ch = posix ? Files.newByteChannel(p, withNoFollow, OWNER_ONLY) : Files.newByteChannel(p, opts);
+        } catch (UnsupportedOperationException ex) {
+          posix = false;
+          ch = Files.newByteChannel(p, opts);
+        }
+        out = java.nio.channels.Channels.newOutputStream(ch);
       } catch (FileAlreadyExistsException ex) {
         throw refused(e.getName(), "an entry of that name was restored before it");
       }
       try (out) {
-        if (posix) {
-          try {
-            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-------"));
-          } catch (UnsupportedOperationException ex) {
-            posix = false;
-          }
-        }
         long sinceCheck = 0;
         int n;
         while ((n = tar.read(buffer)) >= 0) {

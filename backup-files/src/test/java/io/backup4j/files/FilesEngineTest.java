@@ -28,6 +28,8 @@ class FilesEngineTest {
   @TempDir static Path shared;
   static Path tree;
   static Map<String, String> original;
+  static Path small;
+  static Map<String, String> smallOriginal;
 
   @TempDir Path tmp;
 
@@ -36,6 +38,9 @@ class FilesEngineTest {
     tree = shared.resolve("tree");
     TestTrees.generate(tree, shared.resolve("outside"), 3000);
     original = TestTrees.snapshot(tree);
+    small = shared.resolve("small");
+    TestTrees.generate(small, shared.resolve("outside"), 100);
+    smallOriginal = TestTrees.snapshot(small);
   }
 
   private Backups backups() {
@@ -44,6 +49,10 @@ class FilesEngineTest {
 
   private static BackupJob job() {
     return BackupJob.builder().source("files:" + tree).label("test", "files").build();
+  }
+
+  private static BackupJob smallJob() {
+    return BackupJob.builder().source("files:" + small).build();
   }
 
   @Test
@@ -76,7 +85,7 @@ class FilesEngineTest {
   void excludeOptionReachesTheSource() throws IOException {
     Path target = tmp.resolve("restored");
     try (Backups backups = backups()) {
-      Manifest m = backups.backup(BackupJob.builder().source("files:" + tree).sourceOption("exclude", "*.bin,d1/**")
+      Manifest m = backups.backup(BackupJob.builder().source("files:" + small).sourceOption("exclude", "*.bin,d1/**")
           .build());
       backups.restore(m.id(), RestoreJob.builder("file:" + target).build());
     }
@@ -90,7 +99,7 @@ class FilesEngineTest {
     Path target = Files.createDirectories(tmp.resolve("busy"));
     Files.writeString(target.resolve("mine"), "mine");
     try (Backups backups = backups()) {
-      Manifest m = backups.backup(job());
+      Manifest m = backups.backup(smallJob());
       assertThatThrownBy(() -> backups.restore(m.id(), RestoreJob.builder(target.toString()).build()))
           .isInstanceOf(ConfigurationException.class).hasMessageContaining("not empty")
           .hasMessageContaining("overwrite=true");
@@ -102,7 +111,7 @@ class FilesEngineTest {
     Map<String, String> restored = TestTrees.snapshot(target);
     assertThat(restored.remove("mine")).isNotNull();
     assertThat(restored.remove("")).isNotNull(); // the root's mtime moved when "mine" was kept
-    Map<String, String> expected = new java.util.TreeMap<>(original);
+    Map<String, String> expected = new java.util.TreeMap<>(smallOriginal);
     expected.remove("");
     assertThat(restored).containsExactlyInAnyOrderEntriesOf(expected);
   }
@@ -111,7 +120,7 @@ class FilesEngineTest {
   void aFlippedByteInTheStoredPartFailsTheRestoreAndLeavesNoTarget() throws IOException {
     Path target = tmp.resolve("never");
     try (Backups backups = backups()) {
-      Manifest m = backups.backup(job());
+      Manifest m = backups.backup(smallJob());
       Path stored;
       try (Stream<Path> s = Files.walk(tmp.resolve("repo"))) {
         stored = s.filter(p -> p.getFileName().toString().startsWith("tree.tar")).findFirst().orElseThrow();

@@ -26,6 +26,9 @@ class FilesRoundTripTest {
   static Path outside;
   static Map<String, String> original;
   static FakeBackupSession backup;
+  /** The same cases with fewer files, for the tests about where and whether a restore writes. */
+  static Map<String, String> smallOriginal;
+  static FakeBackupSession smallBackup;
 
   @TempDir Path tmp;
 
@@ -36,6 +39,10 @@ class FilesRoundTripTest {
     TestTrees.generate(tree, outside, 3000);
     original = TestTrees.snapshot(tree);
     backup = backUp(tree, Map.of(), Files.createDirectories(shared.resolve("backup1")));
+    Path small = shared.resolve("small");
+    TestTrees.generate(small, outside, 100);
+    smallOriginal = TestTrees.snapshot(small);
+    smallBackup = backUp(small, Map.of(), Files.createDirectories(shared.resolve("backup2")));
   }
 
   static FakeBackupSession backUp(Path root, Map<String, String> options, Path partDir) throws IOException {
@@ -237,7 +244,7 @@ class FilesRoundTripTest {
     Path target = Files.createDirectories(tmp.resolve("busy"));
     Files.writeString(target.resolve("mine.txt"), "keep me");
 
-    assertThatThrownBy(() -> restore(backup.part(), target, Map.of()))
+    assertThatThrownBy(() -> restore(smallBackup.part(), target, Map.of()))
         .isInstanceOf(ConfigurationException.class)
         .hasMessageContaining(target.toString()).hasMessageContaining("not empty").hasMessageContaining("overwrite=true");
     assertThat(TestTrees.listing(target)).containsExactly("mine.txt");
@@ -253,15 +260,15 @@ class FilesRoundTripTest {
     Files.writeString(target.resolve("bin/extra"), "extra");
     Files.createSymbolicLink(target.resolve("empty"), outside); // replaced by the directory, not followed
 
-    restore(backup.part(), target, Map.of("overwrite", "true"));
+    restore(smallBackup.part(), target, Map.of("overwrite", "true"));
 
     Map<String, String> restored = TestTrees.snapshot(target);
-    assertThat(restored).containsAllEntriesOf(Map.of("big.bin", original.get("big.bin"),
-        "empty", original.get("empty"), "bin/run.sh", original.get("bin/run.sh"), "", original.get("")));
+    assertThat(restored).containsAllEntriesOf(Map.of("big.bin", smallOriginal.get("big.bin"),
+        "empty", smallOriginal.get("empty"), "bin/run.sh", smallOriginal.get("bin/run.sh"), "", smallOriginal.get("")));
     assertThat(Files.readString(target.resolve("mine.txt"))).isEqualTo("keep me");
     assertThat(Files.readString(target.resolve("bin/extra"))).isEqualTo("extra");
     restored.keySet().removeAll(List.of("mine.txt", "bin/extra", "bin"));
-    Map<String, String> expected = new java.util.TreeMap<>(original);
+    Map<String, String> expected = new java.util.TreeMap<>(smallOriginal);
     expected.remove("bin");
     assertThat(restored).containsExactlyInAnyOrderEntriesOf(expected);
     assertThat(TestTrees.listing(outside)).containsExactly("secret.txt");
@@ -271,15 +278,15 @@ class FilesRoundTripTest {
   @Test
   void restoreOntoAnEmptyExistingDirectoryWorks() throws IOException {
     Path target = Files.createDirectories(tmp.resolve("empty-target"));
-    restore(backup.part(), target, Map.of());
-    assertThat(TestTrees.snapshot(target)).containsExactlyInAnyOrderEntriesOf(original);
+    restore(smallBackup.part(), target, Map.of());
+    assertThat(TestTrees.snapshot(target)).containsExactlyInAnyOrderEntriesOf(smallOriginal);
     assertThat(TestTrees.listing(tmp)).containsExactly("empty-target");
   }
 
   @Test
   void aPartThatFailsVerificationAtItsEndLeavesNoTraceOfTheRestore() throws IOException {
     Path target = tmp.resolve("never");
-    FakeRestoreSession session = new FakeRestoreSession(backup.part());
+    FakeRestoreSession session = new FakeRestoreSession(smallBackup.part());
     session.failAtEnd = true;
     try (RestoreTarget t = PROVIDER.openTarget(target.toString(), Map.of(), TestTrees.CTX)) {
       assertThatThrownBy(() -> t.restore(session)).isInstanceOf(IntegrityException.class);
@@ -291,7 +298,7 @@ class FilesRoundTripTest {
   @Test
   void aCancelledRestoreLeavesTheTargetAsItWas() throws IOException {
     Path target = Files.createDirectories(tmp.resolve("t"));
-    FakeRestoreSession session = new FakeRestoreSession(backup.part());
+    FakeRestoreSession session = new FakeRestoreSession(smallBackup.part());
     session.cancellation.cancel();
     try (RestoreTarget t = PROVIDER.openTarget("file:" + target, Map.of(), TestTrees.CTX)) {
       assertThatThrownBy(() -> t.restore(session)).isInstanceOf(CancelledException.class);
