@@ -60,7 +60,14 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Restored: file contents, permission bits (with set-uid/set-gid/sticky), modification times (of directories
  * after their content), symbolic links with their stored text, empty directories, and uid/gid when running as root.
- * Sockets, FIFOs and devices found in foreign tars are skipped with a warning.
+ * Sockets, FIFOs and devices found in foreign tars are skipped with a warning; hard-link entries of foreign tars are
+ * restored as hard links when their target is a file restored before them.
+ *
+ * <p>Memory: contents are streamed; the target keeps one small record per directory (its metadata is applied after
+ * its content), so memory grows with the number of directories, not with the data.
+ *
+ * <p>If the restore fails after the checks above (a full disk, a part that fails verification), the staging directory
+ * is removed; missing parent directories of the target that were created for the staging directory remain.
  */
 public final class FilesRestoreTarget implements RestoreTarget {
   private static final String STAGING_INFIX = ".backup4j-restore-";
@@ -88,6 +95,8 @@ public final class FilesRestoreTarget implements RestoreTarget {
 
   @Override
   public void restore(RestoreSession session) throws IOException {
+    // a target given as a symbolic link to a directory means that directory: renaming onto the link would fail
+    Path dir = Files.isSymbolicLink(this.dir) && Files.isDirectory(this.dir) ? this.dir.toRealPath() : this.dir;
     Path parent = dir.getParent();
     if (parent == null) {
       throw new ConfigurationException("cannot restore onto the file system root " + dir
@@ -378,6 +387,10 @@ public final class FilesRestoreTarget implements RestoreTarget {
               throw refused(e.getName(), "an entry of that name was restored before it");
             }
             done++;
+          } else if (e.isCharacterDevice() || e.isBlockDevice() || e.isFIFO()) {
+            session.warn("skipped tar entry " + printable(e.getName())
+                + ": FIFOs and device files are not restored");
+            continue;
           } else if (e.isFile()) {
             writeFile(tar, p, e);
             finish(p, e, true);

@@ -49,10 +49,20 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
  * non-ASCII names, long link texts, sub-second mtimes and sizes over 8 GiB go into PAX headers. No access or change
  * times and no user/group names are written, so two backups of an unchanged tree are byte-identical.
  *
- * <p>Not stored: hard links (each link is stored as a separate regular file and restored as separate files), sockets,
- * FIFOs and device nodes (skipped with a warning), ACLs and extended attributes. Files that vanish during the walk
- * are skipped with a warning; a file whose size changes while it is read is stored with exactly the size seen when
- * its header was written (truncated, or padded with zeros) and reported as changed, so the tar is never corrupt.
+ * <p>Not stored: hard links (each link is stored as a separate regular file and restored as separate files; the
+ * count of such files is recorded as {@code hardLinkedFileCount}), sockets, FIFOs and device nodes (skipped with a
+ * warning), ACLs, extended attributes and sparseness (holes are stored as zeros). Mount points below the root are
+ * descended into. Files that vanish during the walk are skipped with a warning; a file whose size changes while it
+ * is read is stored with exactly the size seen when its header was written (truncated, or padded with zeros) and
+ * reported as changed, so the tar is never corrupt. A file or directory that cannot be read (permission denied)
+ * fails the backup: silently leaving it out would make an incomplete backup look complete.
+ *
+ * <p>Metadata recorded in the manifest: {@code root}, {@code format} ({@code pax-tar}), {@code fileCount},
+ * {@code directoryCount}, {@code symlinkCount}, {@code totalBytes} (file content bytes), {@code skippedCount},
+ * {@code changedCount}, {@code hardLinkedFileCount} and {@code exclude} when set.
+ *
+ * <p>Memory: file contents are streamed through a 64 KiB buffer; the walk holds the sorted names of the directories
+ * on the current path (not of the whole tree).
  */
 public final class FilesSource implements BackupSource {
   /** The name of the one part a files backup consists of. */
@@ -129,7 +139,7 @@ public final class FilesSource implements BackupSource {
       }
       writer.commit();
     }
-    session.progress("files", walk.files, walk.files, "done");
+    session.progress("files", walk.files + walk.symlinks, walk.files + walk.symlinks, "done");
   }
 
   /**

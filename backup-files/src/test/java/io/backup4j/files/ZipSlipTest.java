@@ -62,6 +62,11 @@ class ZipSlipTest {
       return this;
     }
 
+    Tar special(String name, byte type) {
+      entries.add(new Object[] {name, type, ""});
+      return this;
+    }
+
     Path write() throws IOException {
       Path p = tmp.resolve("evil-" + System.nanoTime() + ".tar");
       try (OutputStream os = Files.newOutputStream(p);
@@ -75,7 +80,7 @@ class ZipSlipTest {
           if (type == TarConstants.LF_NORMAL) {
             data = ((String) e[2]).getBytes(StandardCharsets.UTF_8);
             entry.setSize(data.length);
-          } else if (type != TarConstants.LF_DIR) {
+          } else if (type == TarConstants.LF_SYMLINK || type == TarConstants.LF_LINK) {
             entry.setLinkName((String) e[2]);
           }
           tar.putArchiveEntry(entry);
@@ -186,6 +191,30 @@ class ZipSlipTest {
     assertThat(Files.readSymbolicLink(target.resolve("rel"))).hasToString("../../outside/victim");
     assertThat(Files.readString(target.resolve("plain"))).isEqualTo("p");
     assertThat(Files.readString(outside.resolve("victim"))).isEqualTo("original");
+  }
+
+  @Test
+  void fifoAndDeviceEntriesOfForeignTarsAreSkippedWithAWarning() throws IOException {
+    Path tar = new Tar().file("plain", "p").special("fifo", TarConstants.LF_FIFO)
+        .special("tty", TarConstants.LF_CHR).write();
+    FakeRestoreSession session = new FakeRestoreSession(tar);
+    try (RestoreTarget t = new FilesSourceProvider().openTarget(target.toString(), Map.of(), TestTrees.CTX)) {
+      t.restore(session);
+    }
+    assertThat(TestTrees.listing(target)).containsExactly("plain");
+    assertThat(session.warnings).hasSize(2).allMatch(w -> w.contains("not restored"));
+  }
+
+  @Test
+  void aTargetThatIsASymlinkToAnEmptyDirectoryRestoresIntoThatDirectory() throws IOException {
+    Path real = Files.createDirectories(tmp.resolve("real"));
+    Files.createSymbolicLink(target, real);
+    Path tar = new Tar().file("plain", "p").write();
+    try (RestoreTarget t = new FilesSourceProvider().openTarget(target.toString(), Map.of(), TestTrees.CTX)) {
+      t.restore(new FakeRestoreSession(tar));
+    }
+    assertThat(Files.isSymbolicLink(target)).isTrue();
+    assertThat(Files.readString(real.resolve("plain"))).isEqualTo("p");
   }
 
   @Test
