@@ -122,7 +122,7 @@ public final class FilesRestoreTarget implements RestoreTarget {
     // visible. That needs the staging directory on the target's file system and an empty target.
     boolean renameOnto = empty && (existing == null || sameFileSystem(parent, dir));
     Path staging = renameOnto
-        ? createStaging(parent, dir.getFileName() + STAGING_INFIX)
+        ? createStaging(parent, truncate(dir.getFileName().toString()) + STAGING_INFIX)
         : createStaging(dir, STAGING_INFIX);
     try {
       Extraction x = new Extraction(session, staging, isRoot(staging));
@@ -146,6 +146,11 @@ public final class FilesRestoreTarget implements RestoreTarget {
       }
       throw e;
     }
+  }
+
+  /** At most 100 characters of the target's name, so the staging name stays within the usual 255-byte limit. */
+  private static String truncate(String name) {
+    return name.length() <= 100 ? name : name.substring(0, 100);
   }
 
   private static boolean isEmpty(Path d) throws IOException {
