@@ -229,6 +229,57 @@ class FilesRoundTripTest {
   }
 
   @Test
+  void aDirectorySwappedForASymlinkBeforeItIsOpenedIsNotFollowed() throws IOException {
+    Path root = Files.createDirectories(tmp.resolve("swap"));
+    Files.createDirectories(root.resolve("dir"));
+    Files.writeString(root.resolve("dir/own"), "own");
+    FakeBackupSession s = new FakeBackupSession(Files.createDirectories(tmp.resolve("p")));
+    FilesSource source = new FilesSource(root, Excludes.none(), new FilesSource.ReadHook() {
+      @Override
+      public void beforeRead(Path file) {}
+
+      @Override
+      public void beforeOpenDirectory(Path dir) throws IOException {
+        if (dir.getFileName().toString().equals("dir")) {
+          // examined as a directory, replaced by a link to somewhere outside before it is listed
+          Files.move(dir, root.resolve("moved"));
+          Files.createSymbolicLink(dir, outside);
+        }
+      }
+    });
+    source.backup(s);
+
+    assertThat(TestTrees.entries(s.part())).noneMatch(e -> e.contains("secret") || e.startsWith("dir/"));
+    assertThat(s.warnings).anyMatch(w -> w.contains("dir") && w.contains("replaced"));
+  }
+
+  @Test
+  void aParentDirectorySwappedForASymlinkDuringTheWalkIsNotFollowed() throws IOException {
+    Path root = Files.createDirectories(tmp.resolve("swap"));
+    Files.createDirectories(root.resolve("dir"));
+    Files.writeString(root.resolve("dir/a"), "a");
+    Files.writeString(root.resolve("dir/secret.txt"), "the tree's own secret.txt");
+    FakeBackupSession s = new FakeBackupSession(Files.createDirectories(tmp.resolve("p")));
+    FilesSource source = new FilesSource(root, Excludes.none(), f -> {
+      if (f.getFileName().toString().equals("a")) {
+        // while dir/ is being walked, it moves away and a link to outside (which has a secret.txt) takes its name
+        Files.move(root.resolve("dir"), root.resolve("moved"));
+        Files.createSymbolicLink(root.resolve("dir"), outside);
+      }
+    });
+    source.backup(s);
+
+    try (var in = new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(
+        Files.newInputStream(s.part()), "UTF-8")) {
+      org.apache.commons.compress.archivers.tar.TarArchiveEntry e;
+      while ((e = in.getNextEntry()) != null) {
+        String content = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(content).as(e.getName()).doesNotContain("outside the tree");
+      }
+    }
+  }
+
+  @Test
   void cancellationStopsTheBackupWithoutCommittingThePart() throws IOException {
     FakeBackupSession s = new FakeBackupSession(tmp);
     s.onProgress = m -> s.cancellation.cancel();
