@@ -53,8 +53,9 @@ import org.jspecify.annotations.Nullable;
  *       writes through a link either.
  *   <li>Only after the part stream reached its end (where the engine has verified length and SHA-256) are the
  *       entries moved into place: the staging directory is renamed onto an absent or empty target; with
- *       {@code overwrite=true} its entries are moved over the target's, replacing same-named files and merging
- *       same-named directories (other existing entries are kept). Any failure before that point removes the staging
+ *       {@code overwrite=true} its entries are moved over the target's: same-named directories are merged, any
+ *       other same-named entry is replaced (an existing directory where the backup has a file or link is removed
+ *       with its content), and entries the backup does not have are kept. Any failure before that point removes the staging
  *       directory and leaves the target as it was.
  * </ol>
  *
@@ -180,9 +181,15 @@ public final class FilesRestoreTarget implements RestoreTarget {
     RANDOM.nextBytes(r);
     Path p = in.resolve(prefix + HexFormat.of().formatHex(r));
     try {
-      return Files.createDirectory(p, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-    } catch (UnsupportedOperationException e) {
-      return Files.createDirectory(p);
+      try {
+        return Files.createDirectory(p,
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      } catch (UnsupportedOperationException e) {
+        return Files.createDirectory(p);
+      }
+    } catch (java.nio.file.AccessDeniedException e) {
+      throw new ConfigurationException("cannot create the staging directory " + p + ": permission denied; the "
+          + "restore stages into the directory that will hold the target, so it must be writable", e);
     }
   }
 

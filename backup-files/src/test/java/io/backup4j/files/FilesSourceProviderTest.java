@@ -42,6 +42,13 @@ class FilesSourceProviderTest {
   }
 
   @Test
+  void relativeSourceUriIsResolvedAgainstTheWorkingDirectory() {
+    Path expected = Path.of("no-such-relative-dir").toAbsolutePath();
+    assertThatThrownBy(() -> provider.openSource(URI.create("files:no-such-relative-dir"), Map.of(), TestTrees.CTX))
+        .isInstanceOf(NotFoundException.class).hasMessageContaining(expected.toString());
+  }
+
+  @Test
   void sourceUriWithAHostIsRefused() {
     assertThatThrownBy(() -> provider.openSource(URI.create("files://nas" + tmp), Map.of(), TestTrees.CTX))
         .isInstanceOf(ConfigurationException.class).hasMessageContaining("nas").hasMessageContaining("local");

@@ -68,6 +68,28 @@ class SpecialFilesTest {
   }
 
   @Test
+  void ownersAreRestoredWhenRestoringAsRoot() throws IOException {
+    Path root = Files.createDirectories(tmp.resolve("tree"));
+    Assumptions.assumeTrue(Integer.valueOf(0).equals(Files.getAttribute(root, "unix:uid")),
+        "restoring owners needs root; this JVM is not running as root");
+    Path sub = Files.createDirectories(root.resolve("sub"));
+    Path f = Files.writeString(sub.resolve("f"), "x");
+    Files.setAttribute(f, "unix:uid", 1234);
+    Files.setAttribute(f, "unix:gid", 2345);
+    Files.setAttribute(sub, "unix:uid", 1235);
+    TestTrees.mode(f, 02750); // chown clears set-gid: it must be restored after the owner
+
+    FakeBackupSession s = backUp(root);
+    Path target = tmp.resolve("restored");
+    FilesRoundTripTest.restore(s.part(), target, Map.of());
+
+    assertThat(Files.getAttribute(target.resolve("sub/f"), "unix:uid")).isEqualTo(1234);
+    assertThat(Files.getAttribute(target.resolve("sub/f"), "unix:gid")).isEqualTo(2345);
+    assertThat((Integer) Files.getAttribute(target.resolve("sub/f"), "unix:mode") & 07777).isEqualTo(02750);
+    assertThat(Files.getAttribute(target.resolve("sub"), "unix:uid")).isEqualTo(1235);
+  }
+
+  @Test
   void hardLinkedFilesAreStoredAsSeparateCopiesAndCounted() throws IOException {
     Path root = Files.createDirectories(tmp.resolve("tree"));
     Files.writeString(root.resolve("a"), "same");
