@@ -78,10 +78,16 @@ public final class FilesRestoreTarget implements RestoreTarget {
 
   private final Path dir;
   private final boolean overwrite;
+  private final boolean fsync;
 
   FilesRestoreTarget(Path dir, boolean overwrite) {
+    this(dir, overwrite, true);
+  }
+
+  FilesRestoreTarget(Path dir, boolean overwrite, boolean fsync) {
     this.dir = Objects.requireNonNull(dir, "dir is null");
     this.overwrite = overwrite;
+    this.fsync = fsync;
   }
 
   @Override
@@ -126,7 +132,7 @@ public final class FilesRestoreTarget implements RestoreTarget {
         ? createStaging(parent, truncate(dir.getFileName().toString()) + STAGING_INFIX)
         : createStaging(dir, STAGING_INFIX);
     try {
-      Extraction x = new Extraction(session, staging, isRoot(staging));
+      Extraction x = new Extraction(session, staging, isRoot(staging), fsync);
       x.extract();
       session.cancellation().throwIfCancelled();
       if (renameOnto) {
@@ -134,10 +140,16 @@ public final class FilesRestoreTarget implements RestoreTarget {
         x.applyDirectoryMetadata(staging, existing != null ? Files.getPosixFilePermissions(dir)
             : PosixFilePermissions.fromString("rwxr-xr-x"));
         Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
+        if (fsync) {
+          fsyncDirectory(parent); // makes the rename durable
+        }
       } else {
         merge(staging, dir);
         Files.delete(staging);
-        x.applyDirectoryMetadata(dir, null);
+        x.applyDirectoryMetadata(dir, null); // fsyncs every directory that received entries
+        if (fsync) {
+          fsyncDirectory(dir);
+        }
       }
     } catch (IOException | RuntimeException | Error e) {
       try {
@@ -152,6 +164,18 @@ public final class FilesRestoreTarget implements RestoreTarget {
   /** At most 100 characters of the target's name, so the staging name stays within the usual 255-byte limit. */
   private static String truncate(String name) {
     return name.length() <= 100 ? name : name.substring(0, 100);
+  }
+
+  /** Flushes a directory's entries to stable storage (Linux allows fsync on a directory opened read-only). */
+  static void fsyncDirectory(Path d) throws IOException {
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(d, StandardOpenOption.READ)) {
+      ch.force(true);
+    } catch (IOException e) {
+      if (!"Is a directory".equals(e.getMessage()) && !(e instanceof java.nio.file.AccessDeniedException)) {
+        throw e;
+      }
+      // platforms that cannot open directories for fsync: the files themselves were synced
+    }
   }
 
   private static boolean isEmpty(Path d) throws IOException {
@@ -322,6 +346,7 @@ public final class FilesRestoreTarget implements RestoreTarget {
     private final RestoreSession session;
     private final Path staging;
     private final boolean root;
+    private final boolean fsync;
     private final Cancellation cancellation;
     private final List<DirMeta> dirs = new ArrayList<>();
     /** Relative paths of staging directories known to be real directories (created or checked by us). */
@@ -330,10 +355,11 @@ public final class FilesRestoreTarget implements RestoreTarget {
     private @Nullable DirMeta rootMeta;
     private boolean posix = true;
 
-    Extraction(RestoreSession session, Path staging, boolean root) {
+    Extraction(RestoreSession session, Path staging, boolean root, boolean fsync) {
       this.session = session;
       this.staging = staging;
       this.root = root;
+      this.fsync = fsync;
       this.cancellation = session.cancellation();
     }
 
@@ -405,7 +431,6 @@ public final class FilesRestoreTarget implements RestoreTarget {
             continue;
           } else if (e.isFile()) {
             writeFile(tar, p, e);
-            finish(p, e, true);
             done++;
           } else {
             session.warn("skipped tar entry " + printable(e.getName())
@@ -477,7 +502,7 @@ public final class FilesRestoreTarget implements RestoreTarget {
     }
 
     private void writeFile(TarArchiveInputStream tar, Path p, TarArchiveEntry e) throws IOException {
-      final OutputStream out;
+      final java.nio.channels.SeekableByteChannel channel;
       // O_CREAT|O_EXCL|O_NOFOLLOW: a duplicate entry or a link at this name is refused, never written through;
       // owner-only until the stored mode is applied
       Set<StandardOpenOption> opts = java.util.EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
@@ -491,11 +516,12 @@ public final class FilesRestoreTarget implements RestoreTarget {
           posix = false;
           ch = Files.newByteChannel(p, opts);
         }
-        out = java.nio.channels.Channels.newOutputStream(ch);
+        channel = ch;
       } catch (FileAlreadyExistsException ex) {
         throw refused(e.getName(), "an entry of that name was restored before it");
       }
-      try (out) {
+      try (channel) {
+        OutputStream out = java.nio.channels.Channels.newOutputStream(channel);
         long sinceCheck = 0;
         int n;
         while ((n = tar.read(buffer)) >= 0) {
@@ -505,6 +531,10 @@ public final class FilesRestoreTarget implements RestoreTarget {
             cancellation.throwIfCancelled();
             sinceCheck = 0;
           }
+        }
+        finish(p, e, true);
+        if (fsync && channel instanceof java.nio.channels.FileChannel fc) {
+          fc.force(true); // content, size, mode and mtime durable before the restore reports success
         }
       }
     }
@@ -574,6 +604,9 @@ public final class FilesRestoreTarget implements RestoreTarget {
         chmod(d, m.mode());
       }
       Files.setLastModifiedTime(d, m.mtime());
+      if (fsync) {
+        fsyncDirectory(d);
+      }
     }
 
     /** Sets all 12 mode bits; the POSIX view cannot express set-uid, set-gid and sticky, the unix view can. */

@@ -140,7 +140,7 @@ class FilesSourceProviderTest {
   @Test
   void unknownOrInvalidTargetOptionsAreRefused() {
     assertThatThrownBy(() -> provider.openTarget(tmp.toString(), Map.of("force", "true"), TestTrees.CTX))
-        .isInstanceOf(ConfigurationException.class).hasMessageContaining("force").hasMessageContaining("[overwrite]");
+        .isInstanceOf(ConfigurationException.class).hasMessageContaining("force").hasMessageContaining("[fsync, overwrite]");
     assertThatThrownBy(() -> provider.openTarget(tmp.toString(), Map.of("overwrite", "yes"), TestTrees.CTX))
         .isInstanceOf(ConfigurationException.class).hasMessageContaining("true or false");
   }
