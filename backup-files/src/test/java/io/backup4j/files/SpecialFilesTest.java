@@ -90,6 +90,33 @@ class SpecialFilesTest {
   }
 
   @Test
+  void valuesBeyondUstarFieldsTravelInPaxHeaders() throws IOException {
+    Path root = Files.createDirectories(tmp.resolve("tree"));
+    Path future = Files.writeString(root.resolve("future"), "f");
+    Path past = Files.writeString(root.resolve("past"), "p");
+    // ustar's 11 octal digits end in 2242 (and the JDK cannot set times past 2262); 1960 is negative
+    Files.setLastModifiedTime(future, java.nio.file.attribute.FileTime.from(
+        java.time.Instant.parse("2250-01-02T03:04:05.5Z")));
+    Files.setLastModifiedTime(past, java.nio.file.attribute.FileTime.from(java.time.Instant.parse("1960-06-07T08:09:10Z")));
+    boolean root0 = Integer.valueOf(0).equals(Files.getAttribute(root, "unix:uid"));
+    if (root0) {
+      Files.setAttribute(future, "unix:uid", 3_000_000); // beyond ustar's 7 octal digits
+    }
+
+    FakeBackupSession s = backUp(root);
+    Path target = tmp.resolve("restored");
+    FilesRoundTripTest.restore(s.part(), target, Map.of());
+
+    assertThat(Files.getLastModifiedTime(target.resolve("future")).toInstant())
+        .isEqualTo(java.time.Instant.parse("2250-01-02T03:04:05.5Z"));
+    assertThat(Files.getLastModifiedTime(target.resolve("past")).toInstant())
+        .isEqualTo(java.time.Instant.parse("1960-06-07T08:09:10Z"));
+    if (root0) {
+      assertThat(Files.getAttribute(target.resolve("future"), "unix:uid")).isEqualTo(3_000_000);
+    }
+  }
+
+  @Test
   void hardLinkedFilesAreStoredAsSeparateCopiesAndCounted() throws IOException {
     Path root = Files.createDirectories(tmp.resolve("tree"));
     Files.writeString(root.resolve("a"), "same");
