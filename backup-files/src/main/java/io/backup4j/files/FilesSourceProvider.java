@@ -37,9 +37,14 @@ public final class FilesSourceProvider implements SourceProvider {
   public static final String OVERWRITE = "overwrite";
   /** Target option: fsync every restored file and directory before reporting success (default {@code true}). */
   public static final String FSYNC = "fsync";
+  /**
+   * Target option set by the CLI's {@code --target-dir}: restore as files into a directory. A files backup always
+   * restores into a directory, so it is accepted ({@code true}/{@code false}) and changes nothing.
+   */
+  public static final String TARGET_DIR = "targetDir";
 
   private static final Set<String> SOURCE_OPTIONS = Set.of(EXCLUDE);
-  private static final Set<String> TARGET_OPTIONS = Set.of(OVERWRITE, FSYNC);
+  private static final Set<String> TARGET_OPTIONS = Set.of(OVERWRITE, FSYNC, TARGET_DIR);
 
   /** Used by {@link java.util.ServiceLoader}. */
   public FilesSourceProvider() {}
@@ -100,6 +105,7 @@ public final class FilesSourceProvider implements SourceProvider {
     }
     Map<String, String> all = Options.merge(options, query);
     Options.validate(all, TARGET_OPTIONS, "files restore target");
+    Options.bool(all, TARGET_DIR); // validated only: see TARGET_DIR
     return new FilesRestoreTarget(dir, Options.bool(all, OVERWRITE), !all.containsKey(FSYNC) || Options.bool(all, FSYNC));
   }
 }

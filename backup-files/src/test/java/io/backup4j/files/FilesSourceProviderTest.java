@@ -140,9 +140,17 @@ class FilesSourceProviderTest {
   @Test
   void unknownOrInvalidTargetOptionsAreRefused() {
     assertThatThrownBy(() -> provider.openTarget(tmp.toString(), Map.of("force", "true"), TestTrees.CTX))
-        .isInstanceOf(ConfigurationException.class).hasMessageContaining("force").hasMessageContaining("[fsync, overwrite]");
+        .isInstanceOf(ConfigurationException.class).hasMessageContaining("force").hasMessageContaining("[fsync, overwrite, targetDir]");
     assertThatThrownBy(() -> provider.openTarget(tmp.toString(), Map.of("overwrite", "yes"), TestTrees.CTX))
         .isInstanceOf(ConfigurationException.class).hasMessageContaining("true or false");
+  }
+
+  @Test
+  void theClisTargetDirOptionIsAcceptedAndChangesNothing() throws IOException {
+    try (RestoreTarget t = provider.openTarget(tmp.resolve("r").toString(), Map.of("targetDir", "true"),
+        TestTrees.CTX)) {
+      assertThat(((FilesRestoreTarget) t).directory()).isEqualTo(tmp.resolve("r"));
+    }
   }
 
   @Test
