@@ -121,7 +121,8 @@ public final class FilesRestoreTarget implements RestoreTarget {
     boolean empty = existing == null || isEmpty(dir);
     if (!empty && !overwrite) {
       throw new ConfigurationException("the restore target " + dir + " is not empty; restore into a new or empty "
-          + "directory, or set the option overwrite=true to replace the entries it has in common with the backup");
+          + "directory, or set the option overwrite=true (--overwrite on the command line) to replace the entries "
+          + "it has in common with the backup");
     }
     Files.createDirectories(parent);
     // rename the whole staging directory onto the target when we can: one atomic step, nothing half-restored

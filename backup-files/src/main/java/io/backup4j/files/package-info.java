@@ -23,6 +23,7 @@
  *       (default {@code false}: refused before anything is written)</td></tr>
  *   <tr><td>target</td><td>{@code fsync}</td><td>{@code false} to skip making restored files durable
  *       (default {@code true})</td></tr>
+ *   <tr><td>target</td><td>{@code targetDir}</td><td>accepted for the CLI's {@code --target-dir}; no effect</td></tr>
  * </table>
  */
 @NullMarked
