@@ -139,6 +139,23 @@ public final class Main implements Callable<Integer> {
     return m;
   }
 
+  /** Parses sizes like {@code 1048576}, {@code 512KiB}, {@code 50MiB}, {@code 1GiB}, {@code 10MB}. */
+  static long parseSize(String text, String what) {
+    var m = java.util.regex.Pattern.compile("(\\d+)\\s*([KMGT]?)(i?B)?", java.util.regex.Pattern.CASE_INSENSITIVE)
+        .matcher(text.trim().replaceAll("/s$", ""));
+    if (!m.matches()) {
+      throw new ConfigurationException(what + " needs a size such as 50MiB or 1048576, was '" + text + "'");
+    }
+    long n = Long.parseLong(m.group(1));
+    boolean binary = m.group(3) == null || m.group(3).toLowerCase(Locale.ROOT).startsWith("i");
+    long unit = binary ? 1024 : 1000;
+    int exp = m.group(2).isEmpty() ? 0 : "KMGT".indexOf(m.group(2).toUpperCase(Locale.ROOT)) + 1;
+    for (int i = 0; i < exp; i++) {
+      n *= unit;
+    }
+    return n;
+  }
+
   /** Parses {@code name[:k=v,...]}. */
   static Map.Entry<String, Map<String, String>> parseTransform(String text) {
     int colon = text.indexOf(':');
@@ -207,6 +224,14 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--verify", description = "Read the new backup back and verify it before reporting success.")
     boolean verify;
 
+    @Option(names = "--max-read-rate", paramLabel = "<size/s>",
+        description = "Read the source at most this fast, e.g. 50MiB (spares a busy database).")
+    @Nullable String maxReadRate;
+
+    @Option(names = "--max-write-rate", paramLabel = "<size/s>",
+        description = "Write to the repository at most this fast, e.g. 20MiB (spares the network).")
+    @Nullable String maxWriteRate;
+
     @Override
     public Integer call() {
       BackupJob.Builder job = BackupJob.builder().source(source).cancellation(cancelOnSignal()).verifyAfterBackup(verify);
@@ -221,6 +246,12 @@ public final class Main implements Callable<Integer> {
       }
       if (keep != null) {
         job.retention(KeepPolicy.parse(keep));
+      }
+      if (maxReadRate != null) {
+        job.sourceBytesPerSecond(parseSize(maxReadRate, "--max-read-rate"));
+      }
+      if (maxWriteRate != null) {
+        job.sinkBytesPerSecond(parseSize(maxWriteRate, "--max-write-rate"));
       }
       try (Backups backups = open(err)) {
         Manifest m = backups.backup(job.build());
@@ -327,6 +358,24 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--verify-first", description = "Verify the whole backup before writing anything.")
     boolean verifyFirst;
 
+    @Option(names = "--create", description = "PostgreSQL: create the target database.")
+    boolean create;
+
+    @Option(names = "--clean", description = "PostgreSQL: replace the objects of a non-empty target database.")
+    boolean clean;
+
+    @Option(names = "--tables", paramLabel = "<schema.table,...>", description = "PostgreSQL: restore only these tables.")
+    @Nullable String tables;
+
+    @Option(names = "--schema-only", description = "PostgreSQL: restore the schema, no data.")
+    boolean schemaOnly;
+
+    @Option(names = "--data-only", description = "PostgreSQL: restore the data, no schema.")
+    boolean dataOnly;
+
+    @Option(names = "--jobs", paramLabel = "<n>", description = "PostgreSQL: parallel restore jobs.")
+    @Nullable Integer jobs;
+
     @Override
     public Integer call() {
       if ((target == null) == (targetDir == null)) {
@@ -337,11 +386,29 @@ public final class Main implements Callable<Integer> {
         String where = target != null ? target : targetDir;
         RestoreJob.Builder job = RestoreJob.builder(where).verifyFirst(verifyFirst).cancellation(cancelOnSignal());
         options.forEach(job::option);
-        if (targetDir != null) {
-          job.option("targetDir", "true");
+        if (targetDir != null && !"files".equals(m.sourceKind())) {
+          job.option("targetDir", "true"); // e.g. Redis: write dump.rdb instead of restoring into a server
         }
         if (overwrite) {
           job.option("overwrite", "true");
+        }
+        if (create) {
+          job.option("create", "true");
+        }
+        if (clean) {
+          job.option("clean", "true");
+        }
+        if (tables != null) {
+          job.option("tables", tables);
+        }
+        if (schemaOnly) {
+          job.option("schemaOnly", "true");
+        }
+        if (dataOnly) {
+          job.option("dataOnly", "true");
+        }
+        if (jobs != null) {
+          job.option("jobs", Integer.toString(jobs));
         }
         transformOptionMap().forEach((t, kv) -> kv.forEach((k, v) -> job.transformOption(t, k, v)));
         backups.restore(m.id(), job.build());

@@ -32,6 +32,8 @@ import org.jspecify.annotations.Nullable;
 public final class BackupRun implements BackupSession {
   private static final int PROGRESS_EVERY = 4 << 20;
   private static final int BUFFER = 64 << 10;
+  private static final int PIPE_BUFFER = 256 << 10;
+  private static final int PIPE_BUFFERS = 4;
 
   private final BackupId id;
   private final BackupSink sink;
@@ -49,10 +51,15 @@ public final class BackupRun implements BackupSession {
   private volatile @Nullable BackupId parent;
   private volatile boolean abandonedPart;
   private @Nullable Path temp;
+  private final @Nullable RateLimiter sourceLimit;
+  private final @Nullable RateLimiter sinkLimit;
 
   /** Creates the run. */
   public BackupRun(BackupId id, BackupSink sink, List<Transform> transforms, Events events, Cancellation cancellation,
-      int parallelism, Path tempParent, @Nullable Manifest previous) {
+      int parallelism, Path tempParent, @Nullable Manifest previous, @Nullable RateLimiter sourceLimit,
+      @Nullable RateLimiter sinkLimit) {
+    this.sourceLimit = sourceLimit;
+    this.sinkLimit = sinkLimit;
     this.id = id;
     this.sink = sink;
     this.transforms = List.copyOf(transforms);
@@ -101,6 +108,7 @@ public final class BackupRun implements BackupSession {
     private final OutputStream encoded;
     private final HashingOutputStream raw;
     private final OutputStream front;
+    private final List<PipeOutputStream> pipes = new ArrayList<>();
     private boolean committed;
     private boolean closed;
 
@@ -108,15 +116,25 @@ public final class BackupRun implements BackupSession {
       this.name = name;
       this.key = key;
       this.target = target;
-      this.stored = new HashingOutputStream(new NonClosingOutputStream(new SinkErrors(target.stream(), name)));
-      OutputStream out = stored;
+      OutputStream sinkStream = new NonClosingOutputStream(new SinkErrors(target.stream(), name));
+      this.stored = new HashingOutputStream(sinkLimit != null ? sinkLimit.limit(sinkStream) : sinkStream);
+      // Every stage gets its own thread behind a bounded pipe: storing, then each transform, so compression,
+      // encryption, hashing and I/O overlap instead of taking turns on the source's thread.
+      OutputStream out = pipe(stored, "store");
       for (int i = transforms.size() - 1; i >= 0; i--) {
-        out = transforms.get(i).encode(out);
+        out = pipe(transforms.get(i).encode(out), transforms.get(i).name());
       }
       this.encoded = out;
       this.raw = new HashingOutputStream(encoded);
-      this.front = new BufferedOutputStream(new ProgressStream(raw, name), BUFFER);
+      OutputStream rawSide = sourceLimit != null ? sourceLimit.limit(raw) : raw;
+      this.front = new BufferedOutputStream(new ProgressStream(rawSide, name), BUFFER);
       events.emit(new BackupEvent.PartStarted(Operation.BACKUP, id, name, -1));
+    }
+
+    private OutputStream pipe(OutputStream downstream, String stage) {
+      PipeOutputStream p = new PipeOutputStream(downstream, PIPE_BUFFER, PIPE_BUFFERS, "backup4j-" + stage + "-" + name);
+      pipes.add(p);
+      return p;
     }
 
     @Override
@@ -152,6 +170,9 @@ public final class BackupRun implements BackupSession {
       if (!committed) {
         open.decrementAndGet();
         abandonedPart = true;
+        for (int i = pipes.size() - 1; i >= 0; i--) {
+          pipes.get(i).abort();
+        }
         target.close();
       }
     }
