@@ -334,6 +334,79 @@ public final class FilesRestoreTarget implements RestoreTarget {
     return sb.toString();
   }
 
+  /**
+   * Fsyncs restored files on a few background threads while extraction goes on: concurrent fsyncs share journal
+   * commits, which makes a durable restore of many small files several times faster than syncing each in turn. The
+   * queue is bounded (open channels wait in it), and when it is full the extracting thread syncs itself.
+   */
+  private static final class Syncer implements AutoCloseable {
+    private static final int THREADS = 4;
+    private final java.util.concurrent.ThreadPoolExecutor pool = new java.util.concurrent.ThreadPoolExecutor(
+        THREADS, THREADS, 0, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.ArrayBlockingQueue<>(256),
+        r -> {
+          Thread t = new Thread(r, "backup4j-files-fsync");
+          t.setDaemon(true);
+          return t;
+        }, new java.util.concurrent.ThreadPoolExecutor.CallerRunsPolicy());
+    private final java.util.concurrent.atomic.AtomicReference<@Nullable IOException> failure =
+        new java.util.concurrent.atomic.AtomicReference<>();
+
+    /** Forces {@code channel} to stable storage and closes it, now or later; failures surface in {@link #await}. */
+    void syncAndClose(java.nio.channels.FileChannel channel) throws IOException {
+      rethrow();
+      pool.execute(() -> {
+        try (channel) {
+          channel.force(true);
+        } catch (IOException e) {
+          failure.compareAndSet(null, e);
+        }
+      });
+    }
+
+    /** Waits until every submitted file is durable. */
+    void await() throws IOException {
+      pool.shutdown();
+      try {
+        while (!pool.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES)) {
+          // fsync of a large file on a slow disk: keep waiting, the restore is not complete without it
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new java.io.InterruptedIOException("interrupted while waiting for restored files to be synced");
+      }
+      rethrow();
+    }
+
+    private void rethrow() throws IOException {
+      IOException e = failure.get();
+      if (e != null) {
+        throw new IOException("cannot make a restored file durable (fsync): " + e.getMessage(), e);
+      }
+    }
+
+    /**
+     * Stops the threads after the queued tasks ran (each closes its channel), so no file handle outlives the restore
+     * even when it failed.
+     */
+    @Override
+    public void close() {
+      pool.shutdown();
+      boolean interrupted = false;
+      while (true) {
+        try {
+          if (pool.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES)) {
+            break;
+          }
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
   /** Metadata applied to a directory once everything below it is in place. */
   private record DirMeta(String rel, int mode, FileTime mtime, long uid, long gid) {
     int depth() {
@@ -347,6 +420,7 @@ public final class FilesRestoreTarget implements RestoreTarget {
     private final Path staging;
     private final boolean root;
     private final boolean fsync;
+    private final @Nullable Syncer syncer;
     private final Cancellation cancellation;
     private final List<DirMeta> dirs = new ArrayList<>();
     /** Relative paths of staging directories known to be real directories (created or checked by us). */
@@ -360,10 +434,24 @@ public final class FilesRestoreTarget implements RestoreTarget {
       this.staging = staging;
       this.root = root;
       this.fsync = fsync;
+      this.syncer = fsync ? new Syncer() : null;
       this.cancellation = session.cancellation();
     }
 
     void extract() throws IOException {
+      try {
+        extractEntries();
+        if (syncer != null) {
+          syncer.await();
+        }
+      } finally {
+        if (syncer != null) {
+          syncer.close();
+        }
+      }
+    }
+
+    private void extractEntries() throws IOException {
       long total = expectedEntries(session.manifest().sourceMetadata());
       long done = 0;
       try (InputStream part = session.openPart(FilesSource.PART)) {
@@ -520,7 +608,8 @@ public final class FilesRestoreTarget implements RestoreTarget {
       } catch (FileAlreadyExistsException ex) {
         throw refused(e.getName(), "an entry of that name was restored before it");
       }
-      try (channel) {
+      boolean handedOver = false;
+      try {
         OutputStream out = java.nio.channels.Channels.newOutputStream(channel);
         long sinceCheck = 0;
         int n;
@@ -533,8 +622,13 @@ public final class FilesRestoreTarget implements RestoreTarget {
           }
         }
         finish(p, e, true);
-        if (fsync && channel instanceof java.nio.channels.FileChannel fc) {
-          fc.force(true); // content, size, mode and mtime durable before the restore reports success
+        if (syncer != null && channel instanceof java.nio.channels.FileChannel fc) {
+          syncer.syncAndClose(fc); // content, size, mode and mtime durable before the restore reports success
+          handedOver = true;
+        }
+      } finally {
+        if (!handedOver) {
+          channel.close();
         }
       }
     }
