@@ -63,6 +63,9 @@ import org.jspecify.annotations.Nullable;
  * Sockets, FIFOs and devices found in foreign tars are skipped with a warning; hard-link entries of foreign tars are
  * restored as hard links when their target is a file restored before them.
  *
+ * <p>Durability: unless {@code fsync=false}, every file (content, mode, mtime) and every directory is fsynced before
+ * the restored tree is moved into place, and the parent directory after the final rename.
+ *
  * <p>Memory: contents are streamed; the target keeps one small record per directory (its metadata is applied after
  * its content), so memory grows with the number of directories, not with the data.
  *
