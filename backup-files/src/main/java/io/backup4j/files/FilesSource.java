@@ -50,22 +50,24 @@ import org.jspecify.annotations.Nullable;
  *   [two 512-byte zero records] [zero padding to a multiple of 10240 (the tar block size)]
  * </pre>
  * Entries: directories (type 5, mode, mtime, uid, gid), regular files (type 0, exactly the header's size of data),
- * symbolic links (type 2, link text exactly as stored on disk, never followed). The mode field holds the file type
+ * symbolic links (type 2, link text exactly as stored on disk, never followed), hard links (type 1: a file with
+ * several names is stored once, under the name that comes first in the walk, and every later name is a link entry
+ * naming that first one). The mode field holds the file type
  * and permission bits including set-uid, set-gid and sticky. Names and link texts are UTF-8; names over 100 bytes,
  * non-ASCII names, long link texts, sub-second mtimes and sizes over 8 GiB go into PAX headers. No access or change
  * times and no user/group names are written, so two backups of an unchanged tree are byte-identical.
  *
- * <p>Not stored: hard links (each link is stored as a separate regular file and restored as separate files; the
- * count of such files is recorded as {@code hardLinkedFileCount}), sockets, FIFOs and device nodes (skipped with a
- * warning), ACLs, extended attributes and sparseness (holes are stored as zeros). Mount points below the root are
+ * <p>Not stored: hard links to files outside the tree (the names inside it are linked to each other), sockets,
+ * FIFOs and device nodes (skipped with a warning), ACLs, extended attributes and sparseness (holes are stored as zeros). Mount points below the root are
  * descended into. Files that vanish during the walk are skipped with a warning; a file whose size changes while it
  * is read is stored with exactly the size seen when its header was written (truncated, or padded with zeros) and
  * reported as changed, so the tar is never corrupt. A file or directory that cannot be read (permission denied)
  * fails the backup: silently leaving it out would make an incomplete backup look complete.
  *
  * <p>Metadata recorded in the manifest: {@code root}, {@code format} ({@code pax-tar}), {@code fileCount},
- * {@code directoryCount}, {@code symlinkCount}, {@code totalBytes} (file content bytes), {@code skippedCount},
- * {@code changedCount}, {@code hardLinkedFileCount} and {@code exclude} when set.
+ * {@code directoryCount}, {@code symlinkCount}, {@code totalBytes} (file content bytes stored, each file with several names once), {@code skippedCount},
+ * {@code changedCount}, {@code hardLinkCount} (link entries, included in {@code fileCount}) and {@code exclude}
+ * when set.
  *
  * <p>Links are never followed below the root, not even when the tree changes during the backup: each directory is
  * held open while it is walked (a {@link SecureDirectoryStream}, i.e. {@code openat}/{@code fstatat}), checked to be
@@ -74,7 +76,7 @@ import org.jspecify.annotations.Nullable;
  * write into the tree cannot make a backup running as root read files outside it.
  *
  * <p>Memory: file contents are streamed through a 64 KiB buffer; the walk holds the sorted names of the directories
- * on the current path (not of the whole tree).
+ * on the current path (not of the whole tree), and one table entry per file that has more than one name.
  */
 public final class FilesSource implements BackupSource {
   /** The name of the one part a files backup consists of. */
@@ -148,7 +150,7 @@ public final class FilesSource implements BackupSource {
       session.putMetadata("totalBytes", Long.toString(walk.bytes));
       session.putMetadata("skippedCount", Long.toString(walk.skipped));
       session.putMetadata("changedCount", Long.toString(walk.changed));
-      session.putMetadata("hardLinkedFileCount", Long.toString(walk.hardLinked));
+      session.putMetadata("hardLinkCount", Long.toString(walk.hardLinks));
       if (!excludes.isEmpty()) {
         session.putMetadata("exclude", excludes.toString());
       }
@@ -189,7 +191,9 @@ public final class FilesSource implements BackupSource {
     long bytes;
     long skipped;
     long changed;
-    long hardLinked;
+    long hardLinks;
+    /** The first stored name of every file with several names, by file key (device and inode). */
+    private final java.util.Map<Object, String> firstNames = new java.util.HashMap<>();
 
     Walk(BackupSession session) {
       this.session = session;
@@ -268,10 +272,12 @@ public final class FilesSource implements BackupSource {
               session.warn("the name of " + rel + " is not valid UTF-8; it is stored (and will be restored) with "
                   + "U+FFFD in place of the invalid bytes");
             }
-            if (a.nlink > 1) {
-              hardLinked++; // stored as an independent copy: tar hard-link entries would need an inode table
+            String first = a.nlink > 1 && a.fileKey != null ? firstNames.get(a.fileKey) : null;
+            if (first != null) {
+              writeHardLink(tar, rel, first, a);
+            } else if (writeFile(tar, d, path, rel, a) && a.nlink > 1 && a.fileKey != null) {
+              firstNames.put(a.fileKey, rel);
             }
-            writeFile(tar, d, path, rel, a);
           } else {
             skipped++;
             session.warn("skipped " + rel + ": sockets, FIFOs and device files are not backed up");
@@ -309,7 +315,19 @@ public final class FilesSource implements BackupSource {
       progress(rel);
     }
 
-    private void writeFile(TarArchiveOutputStream tar, Dir d, Path path, String rel, Attrs a) throws IOException {
+    private void writeHardLink(TarArchiveOutputStream tar, String rel, String first, Attrs a) throws IOException {
+      TarArchiveEntry e = new TarArchiveEntry(rel, TarConstants.LF_LINK);
+      a.applyTo(e, 0100000);
+      e.setLinkName(first);
+      tar.putArchiveEntry(e);
+      tar.closeArchiveEntry();
+      files++;
+      hardLinks++;
+      progress(rel);
+    }
+
+    /** Stores a regular file; {@code false} if it was skipped (vanished, changed type). */
+    private boolean writeFile(TarArchiveOutputStream tar, Dir d, Path path, String rel, Attrs a) throws IOException {
       InputStream in;
       try {
         // O_NOFOLLOW: if the file was replaced by a link since it was examined, the link is not followed; opened
@@ -320,14 +338,14 @@ public final class FilesSource implements BackupSource {
             : Files.newInputStream(path, LinkOption.NOFOLLOW_LINKS);
       } catch (NoSuchFileException e) {
         vanished(rel);
-        return;
+        return false;
       } catch (AccessDeniedException e) {
         throw new SourceException("permission denied reading " + path
             + "; run the backup as a user that can read the whole tree, or exclude it with exclude=", e);
       } catch (FileSystemException e) {
         skipped++;
         session.warn("skipped " + rel + ": it changed type while the backup was running (" + e.getReason() + ")");
-        return;
+        return false;
       }
       try (in) {
         TarArchiveEntry e = new TarArchiveEntry(rel, TarConstants.LF_NORMAL);
@@ -379,6 +397,7 @@ public final class FilesSource implements BackupSource {
         }
       }
       progress(rel);
+      return true;
     }
 
     private boolean modifiedSince(Path path, Attrs before) {

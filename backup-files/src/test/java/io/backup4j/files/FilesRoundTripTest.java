@@ -75,6 +75,7 @@ class FilesRoundTripTest {
     Map<String, String> restored = TestTrees.snapshot(target);
     assertThat(restored).containsExactlyInAnyOrderEntriesOf(original);
     assertThat(original).hasSizeGreaterThan(3000);
+    assertThat(Files.isSameFile(target.resolve("hard/a"), target.resolve("hard/b"))).as("hard link kept").isTrue();
     assertThat(TestTrees.listing(tmp)).containsExactly("restored"); // no staging directory left behind
   }
 
@@ -111,9 +112,10 @@ class FilesRoundTripTest {
     assertThat(backup.metadata).containsEntry("root", tree.toString()).containsEntry("format", "pax-tar");
     long files = original.values().stream().filter(v -> v.startsWith("file")).count();
     assertThat(backup.metadata).containsEntry("fileCount", Long.toString(files));
-    long bytes = original.values().stream().filter(v -> v.startsWith("file"))
-        .mapToLong(v -> Long.parseLong(v.replaceAll(".* size=(\\d+) .*", "$1"))).sum();
-    assertThat(backup.metadata).containsEntry("totalBytes", Long.toString(bytes));
+    long bytes = original.entrySet().stream()
+        .filter(e -> e.getValue().startsWith("file") && !e.getKey().equals("hard/b")) // b is a link to hard/a
+        .mapToLong(e -> Long.parseLong(e.getValue().replaceAll(".* size=(\\d+) .*", "$1"))).sum();
+    assertThat(backup.metadata).containsEntry("totalBytes", Long.toString(bytes)).containsEntry("hardLinkCount", "1");
     assertThat(backup.warnings).isEmpty();
     assertThat(backup.progress).contains("bin/run.sh");
   }

@@ -117,18 +117,24 @@ class SpecialFilesTest {
   }
 
   @Test
-  void hardLinkedFilesAreStoredAsSeparateCopiesAndCounted() throws IOException {
+  void hardLinkedNamesAreStoredOnceAndRestoredAsLinks() throws IOException {
     Path root = Files.createDirectories(tmp.resolve("tree"));
+    Files.createDirectories(root.resolve("x"));
     Files.writeString(root.resolve("a"), "same");
-    Files.createLink(root.resolve("b"), root.resolve("a"));
+    Files.createLink(root.resolve("x/b"), root.resolve("a"));
+    Files.createLink(root.resolve("c"), root.resolve("a"));
+    Files.writeString(root.resolve("single"), "one name");
 
     FakeBackupSession s = backUp(root);
 
-    assertThat(s.metadata).containsEntry("hardLinkedFileCount", "2").containsEntry("fileCount", "2");
+    assertThat(s.metadata).containsEntry("hardLinkCount", "2").containsEntry("fileCount", "4")
+        .containsEntry("totalBytes", Long.toString("same".length() + "one name".length()));
     Path target = tmp.resolve("restored");
     FilesRoundTripTest.restore(s.part(), target, Map.of());
-    assertThat(Files.readString(target.resolve("a"))).isEqualTo("same");
-    assertThat(Files.readString(target.resolve("b"))).isEqualTo("same");
-    assertThat(Files.isSameFile(target.resolve("a"), target.resolve("b"))).isFalse();
+    assertThat(Files.readString(target.resolve("x/b"))).isEqualTo("same");
+    assertThat(Files.isSameFile(target.resolve("a"), target.resolve("x/b"))).isTrue();
+    assertThat(Files.isSameFile(target.resolve("a"), target.resolve("c"))).isTrue();
+    assertThat(Files.isSameFile(target.resolve("a"), target.resolve("single"))).isFalse();
   }
+
 }
