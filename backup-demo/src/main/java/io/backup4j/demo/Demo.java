@@ -35,7 +35,7 @@ public final class Demo {
 
   /**
    * Runs the demo. Returns normally (exit code 0) if the restored database is identical; otherwise throws, which
-   * makes the JVM exit with a non-zero code (only backup-cli calls System.exit).
+   * makes the JVM exit with a non-zero code (only backup-cli may end the JVM itself).
    */
   public static void main(String[] args) throws Exception {
     long rows = args.length > 0 ? Long.parseLong(args[0]) : 200_000;
