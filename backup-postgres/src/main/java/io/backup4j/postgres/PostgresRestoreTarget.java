@@ -576,24 +576,20 @@ final class PostgresRestoreTarget implements RestoreTarget {
       if (part != null) {
         OutputStream stdin = child.stdin();
         boolean childClosedInput = false;
-        try (InputStream in = session.openPart(part)) {
-          byte[] held = new byte[128 * 1024];
-          byte[] next = new byte[128 * 1024];
-          int heldN = in.read(held);
-          while (heldN >= 0) {
+        try (InputStream in = session.openPart(part);
+            Prefetcher chunks = new Prefetcher(in, 128 * 1024, 8, child.name() + "-feed")) {
+          byte[] held = chunks.next();
+          while (held != null) {
             session.cancellation().throwIfCancelled();
-            int nextN = in.read(next); // throws IntegrityException instead of returning -1 for a damaged part
+            byte[] next = chunks.next(); // throws IntegrityException instead of ending for a damaged part
             if (!childClosedInput) {
               try {
-                stdin.write(held, 0, heldN);
+                stdin.write(held);
               } catch (IOException pipeClosed) {
                 childClosedInput = true; // finished early or failed: the exit code decides below
               }
             }
-            byte[] t = held;
             held = next;
-            next = t;
-            heldN = nextN;
           }
         } catch (IOException | RuntimeException e) {
           // kill before closing stdin: a clean EOF could let the child commit what it has read so far
