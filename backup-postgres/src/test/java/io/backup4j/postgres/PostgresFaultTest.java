@@ -89,6 +89,12 @@ class PostgresFaultTest {
   }
 
   @Test
+  void misspeltTableFailsTheBackupInsteadOfDumpingNothing(@TempDir Path repo) throws IOException {
+    assertBackupFails(repo, BackupJob.builder().source(pg.uri(DB)).sourceOption("tables", "app.evnets").build(),
+        SourceException.class, "app.evnets");
+  }
+
+  @Test
   void pgDumpKilledMidStreamFailsTheBackup(@TempDir Path repo) throws IOException {
     AtomicBoolean fired = new AtomicBoolean();
     Transform killer = afterBytes(1 << 20, () -> {
