@@ -36,10 +36,11 @@ import org.jspecify.annotations.Nullable;
  * {@code psql} (plain format).
  *
  * <p>Safety rules: the database must exist unless {@code create=true}; a database that already holds user objects is
- * refused unless {@code clean=true} (with {@code tables=...}, only the named tables must not exist); a custom-format
- * restore runs in a single transaction by default ({@code singleTransaction=false} to turn off), so a failed or
- * interrupted restore leaves nothing behind, and a database this target created is dropped again when the restore
- * fails. Custom-format archives stream from the verified part straight into pg_restore's stdin; {@code jobs>1} needs
+ * refused unless {@code clean=true} (with {@code tables=...}, only the named tables must not exist). A failed or
+ * interrupted restore leaves nothing behind: a database this target created (with {@code create=true}, or the fresh
+ * sibling of a {@code clean=true} restore) is dropped again, and a restore into an existing database runs in a
+ * single transaction by default ({@code singleTransaction}; into a database of its own the default is off, which
+ * spares the lock table and the WAL of one giant transaction for databases with many thousand tables). Custom-format archives stream from the verified part straight into pg_restore's stdin; {@code jobs>1} needs
  * a seekable file (pg_restore cannot run parallel jobs from stdin), so the archive is then first spooled to a 0600
  * file in the session's private temporary directory, and a warning says so.
  *
@@ -69,6 +70,7 @@ final class PostgresRestoreTarget implements RestoreTarget {
   private final int jobs;
   private final List<String> assertions;
   private boolean superuser;
+  private boolean intoOwnDatabase;
 
   PostgresRestoreTarget(String target, Map<String, String> optionValues, @Nullable Supplier<char[]> password,
       @Nullable ProviderContext context) {
@@ -160,6 +162,7 @@ final class PostgresRestoreTarget implements RestoreTarget {
       session.warn(tool + " " + exe.version() + " is older than the target server (major " + serverMajor
           + "); it usually works, but a " + tool + " of the server's major version is recommended");
     }
+    intoOwnDatabase = ownDatabase;
     boolean success = false;
     try {
       if (!tables.isEmpty() && !dataOnly) {
@@ -461,7 +464,8 @@ final class PostgresRestoreTarget implements RestoreTarget {
   }
 
   private boolean singleTransaction(boolean fileInput) {
-    boolean dflt = jobs == 1;
+    // atomicity comes from dropping a database of our own on failure; an existing database needs the transaction
+    boolean dflt = jobs == 1 && !intoOwnDatabase;
     boolean st = options.bool("singleTransaction", dflt);
     if (st && jobs > 1) {
       throw new ConfigurationException("singleTransaction cannot be combined with jobs>1 (pg_restore restriction)");
@@ -539,8 +543,11 @@ final class PostgresRestoreTarget implements RestoreTarget {
 
   private void runPsql(RestoreSession session, PgTool exe, Map<String, String> env, ConnectionSpec into)
       throws IOException {
-    List<String> cmd = List.of(exe.path().toString(), "--no-psqlrc", "--no-password", "--quiet",
-        "--set=ON_ERROR_STOP=1", "--single-transaction", "--dbname=" + into.dbnameConninfo(), "--file=-");
+    List<String> cmd = new ArrayList<>(List.of(exe.path().toString(), "--no-psqlrc", "--no-password", "--quiet",
+        "--set=ON_ERROR_STOP=1", "--dbname=" + into.dbnameConninfo(), "--file=-"));
+    if (singleTransaction(false)) {
+      cmd.add("--single-transaction");
+    }
     runWithStdin(session, cmd, env, PostgresSource.PART_PLAIN);
   }
 
