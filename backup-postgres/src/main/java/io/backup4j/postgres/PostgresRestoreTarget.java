@@ -126,9 +126,10 @@ final class PostgresRestoreTarget implements RestoreTarget {
     ConnectionSpec adminSpec = spec.withDatabase(maintenance);
 
     String tool = format.equals("plain") ? "psql" : "pg_restore";
-    PgTool exe = PgTool.find(tool, Math.max(dumpMajor, 1), "the archive (written by pg_dump "
+    PgTool found = PgTool.find(tool, Math.max(dumpMajor, 1), "the archive (written by pg_dump "
         + meta.getOrDefault("postgres.pgDumpVersion", "?") + ")", binDir);
 
+    PgTool exe = found;
     // the database the restore writes into: the target itself, or, for clean=true over a non-empty database, a
     // new sibling that replaces the target only once the restore and its checks succeeded
     ConnectionSpec into = spec;
@@ -157,6 +158,14 @@ final class PostgresRestoreTarget implements RestoreTarget {
       }
     } catch (SQLException e) {
       throw Jdbc.translate(e, "cannot prepare the restore into " + spec.redacted());
+    }
+    if (exe.major() < serverMajor) {
+      // prefer a client of the server's major when one is installed; the archive's major is the hard minimum
+      try {
+        exe = PgTool.find(tool, serverMajor, "the target server", binDir);
+      } catch (ConfigurationException none) {
+        // keep the older one, with the warning below
+      }
     }
     if (exe.major() < serverMajor) {
       session.warn(tool + " " + exe.version() + " is older than the target server (major " + serverMajor
