@@ -25,6 +25,9 @@ class StreamContractTest {
   void everyTransformIsFoundThroughServiceLoader() {
     Set<String> names = new TreeSet<>();
     for (TransformProvider p : ServiceLoader.load(TransformProvider.class)) {
+      if (!p.getClass().getPackageName().equals("io.backup4j.compress")) {
+        continue; // other modules' transforms on the test class path (aes-gcm has secret options)
+      }
       names.add(p.name());
       if (p.getClass().getPackageName().equals("io.backup4j.compress")) { // other modules are on the test path
         assertThat(p.description()).startsWith(p.name());
