@@ -30,6 +30,7 @@ import org.jspecify.annotations.Nullable;
 
 /** The state of one backup run: the session a source writes through, and the parts it committed. */
 public final class BackupRun implements BackupSession {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(BackupRun.class);
   private static final int PROGRESS_EVERY = 4 << 20;
   private static final int BUFFER = 64 << 10;
   private static final int PIPE_BUFFER = 256 << 10;
@@ -109,6 +110,7 @@ public final class BackupRun implements BackupSession {
     private final HashingOutputStream raw;
     private final OutputStream front;
     private final List<PipeOutputStream> pipes = new ArrayList<>();
+    private final List<OutputStream> encoders = new ArrayList<>();
     private boolean committed;
     private boolean closed;
 
@@ -122,7 +124,9 @@ public final class BackupRun implements BackupSession {
       // encryption, hashing and I/O overlap instead of taking turns on the source's thread.
       OutputStream out = pipe(stored, "store");
       for (int i = transforms.size() - 1; i >= 0; i--) {
-        out = pipe(transforms.get(i).encode(out), transforms.get(i).name());
+        OutputStream encoder = transforms.get(i).encode(out);
+        encoders.add(encoder);
+        out = pipe(encoder, transforms.get(i).name());
       }
       this.encoded = out;
       this.raw = new HashingOutputStream(encoded);
@@ -172,6 +176,15 @@ public final class BackupRun implements BackupSession {
         abandonedPart = true;
         for (int i = pipes.size() - 1; i >= 0; i--) {
           pipes.get(i).abort();
+        }
+        // release the encoders' resources (native compression contexts); what they write now goes nowhere
+        for (OutputStream encoder : encoders) {
+          try {
+            encoder.close();
+          } catch (IOException | RuntimeException e) {
+            // expected: their downstream pipe is aborted; the part is being discarded anyway
+            LOG.debug("closing an aborted encoder of part {}: {}", name, e.toString());
+          }
         }
         target.close();
       }

@@ -110,11 +110,17 @@ final class PipeOutputStream extends OutputStream {
   }
 
   private void handOff() throws IOException {
+    if (aborted) {
+      throw new IOException("pipeline stage was aborted");
+    }
     checkFailure();
     byte[] out = used == bufferSize ? current : java.util.Arrays.copyOf(current, used);
     try {
       while (!full.offer(out, 100, TimeUnit.MILLISECONDS)) {
         checkFailure();
+        if (aborted) {
+          throw new IOException("pipeline stage was aborted");
+        }
       }
       if (used == bufferSize) {
         byte[] next;
@@ -145,8 +151,8 @@ final class PipeOutputStream extends OutputStream {
       checkFailure();
       return;
     }
-    closed = true;
     flush();
+    closed = true;
     try {
       while (!full.offer(EOF, 100, TimeUnit.MILLISECONDS)) {
         checkFailure();

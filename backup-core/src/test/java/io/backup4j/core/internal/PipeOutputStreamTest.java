@@ -87,6 +87,7 @@ class PipeOutputStreamTest {
     pipe.write(new byte[10_000]);
     pipe.abort();
     assertThat(closed[0]).isFalse();
+    assertThatThrownBy(() -> pipe.write(new byte[10_000])).isInstanceOf(IOException.class).hasMessageContaining("aborted");
   }
 
   @Test
