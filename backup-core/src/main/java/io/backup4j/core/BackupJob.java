@@ -49,8 +49,12 @@ public final class BackupJob {
   private final @Nullable RetentionPolicy retention;
   private final boolean verifyAfterBackup;
   private final Cancellation cancellation;
+  private final long sourceBytesPerSecond;
+  private final long sinkBytesPerSecond;
 
   private BackupJob(Builder b) {
+    this.sourceBytesPerSecond = b.sourceBytesPerSecond;
+    this.sinkBytesPerSecond = b.sinkBytesPerSecond;
     if ((b.sourceUri == null) == (b.source == null)) {
       throw new ConfigurationException("a backup job needs exactly one source: call source(uri) or source(BackupSource)");
     }
@@ -115,6 +119,16 @@ public final class BackupJob {
     return cancellation;
   }
 
+  /** Upper bound of raw bytes per second read from the source over all parts, or 0 for no limit. */
+  public long sourceBytesPerSecond() {
+    return sourceBytesPerSecond;
+  }
+
+  /** Upper bound of stored bytes per second written to the repository over all parts, or 0 for no limit. */
+  public long sinkBytesPerSecond() {
+    return sinkBytesPerSecond;
+  }
+
   /** A builder initialised from this job, to derive a variant. */
   public Builder toBuilder() {
     Builder b = new Builder();
@@ -127,6 +141,8 @@ public final class BackupJob {
     b.retention = retention;
     b.verifyAfterBackup = verifyAfterBackup;
     b.cancellation = cancellation;
+    b.sourceBytesPerSecond = sourceBytesPerSecond;
+    b.sinkBytesPerSecond = sinkBytesPerSecond;
     return b;
   }
 
@@ -141,8 +157,31 @@ public final class BackupJob {
     private @Nullable RetentionPolicy retention;
     private boolean verifyAfterBackup;
     private Cancellation cancellation = new Cancellation();
+    private long sourceBytesPerSecond;
+    private long sinkBytesPerSecond;
 
     private Builder() {}
+
+    /**
+     * Limits how fast the source is read (raw bytes per second over all parts; 0 = unlimited), to spare a busy
+     * database.
+     */
+    public Builder sourceBytesPerSecond(long limit) {
+      if (limit < 0) {
+        throw new ConfigurationException("source rate limit must be >= 0, was " + limit);
+      }
+      this.sourceBytesPerSecond = limit;
+      return this;
+    }
+
+    /** Limits how fast the repository is written (stored bytes per second over all parts; 0 = unlimited). */
+    public Builder sinkBytesPerSecond(long limit) {
+      if (limit < 0) {
+        throw new ConfigurationException("storage rate limit must be >= 0, was " + limit);
+      }
+      this.sinkBytesPerSecond = limit;
+      return this;
+    }
 
     /** The source by URI, e.g. {@code files:/srv/media}; the provider is found by the URI's scheme. */
     public Builder source(String uri) {

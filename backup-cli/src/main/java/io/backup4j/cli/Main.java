@@ -1,0 +1,465 @@
+package io.backup4j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.backup4j.api.BackupException;
+import io.backup4j.api.BackupId;
+import io.backup4j.api.Cancellation;
+import io.backup4j.api.ConfigurationException;
+import io.backup4j.api.ErrorCode;
+import io.backup4j.api.Manifest;
+import io.backup4j.api.Redaction;
+import io.backup4j.core.BackupJob;
+import io.backup4j.core.Backups;
+import io.backup4j.core.KeepPolicy;
+import io.backup4j.core.ManifestJson;
+import io.backup4j.core.Providers;
+import io.backup4j.core.RestoreJob;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code backup4j}: back up, list, verify, restore and delete backups from the command line. Exit codes are listed in
+ * {@link ExitCodes}; {@code --json} prints machine-readable results on stdout, while progress and warnings go to
+ * stderr.
+ */
+@Command(name = "backup4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    description = "Backs up and restores PostgreSQL, Redis and file trees into local or S3 storage.",
+    subcommands = {Main.BackupCmd.class, Main.ListCmd.class, Main.VerifyCmd.class, Main.RestoreCmd.class,
+        Main.DeleteCmd.class, Main.PruneCmd.class, Main.UnlockCmd.class, Main.PluginsCmd.class, DemoCommand.class},
+    footer = {"", "Exit codes: 0 ok, 1 internal error, 2 usage/configuration, 3 not found, 4 integrity failure,",
+        "5 source/storage failure, 6 locked, 7 access denied (key/credentials), 130 cancelled."})
+public final class Main implements Callable<Integer> {
+  static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  static volatile PrintStream out = System.out;
+  static volatile PrintStream err = System.err;
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  /** Runs the tool and exits with its exit code. */
+  public static void main(String[] args) {
+    System.exit(run(args, System.out, System.err));
+  }
+
+  /** Runs the tool without exiting (for tests and embedding); returns the exit code. */
+  public static synchronized int run(String[] args, PrintStream out, PrintStream err) {
+    Main.out = out;
+    Main.err = err;
+    CommandLine cl = new CommandLine(new Main());
+    cl.setOut(new java.io.PrintWriter(out, true, StandardCharsets.UTF_8));
+    cl.setErr(new java.io.PrintWriter(err, true, StandardCharsets.UTF_8));
+    cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+      if (ex instanceof BackupException be) {
+        err.println("error: " + Redaction.redact(be.getMessage()));
+        if (be.code() == ErrorCode.INTERNAL && be.getCause() != null) {
+          err.println("cause: " + Redaction.redact(be.getCause().toString()));
+        }
+        return ExitCodes.of(be);
+      }
+      err.println("error: internal failure: " + Redaction.redact(ex.toString()));
+      for (StackTraceElement el : ex.getStackTrace()) {
+        err.println("    at " + el);
+      }
+      return ExitCodes.INTERNAL;
+    });
+    cl.setParameterExceptionHandler((ex, args2) -> {
+      err.println("error: " + ex.getMessage());
+      ex.getCommandLine().usage(err);
+      return ExitCodes.USAGE;
+    });
+    return cl.execute(args);
+  }
+
+  @Override
+  public Integer call() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+    return ExitCodes.USAGE;
+  }
+
+  /** Prints the version. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Backups.class.getPackage().getImplementationVersion();
+      return new String[] {"backup4j " + (v != null ? v : "0.1.0-SNAPSHOT")};
+    }
+  }
+
+  /** Options shared by commands that open a repository. */
+  static class RepoOptions {
+    @Option(names = "--repo", required = true, paramLabel = "<uri>",
+        description = "Repository URI, e.g. file:/var/backups/repo or s3://bucket/prefix?region=eu-west-1")
+    String repo;
+
+    @Option(names = "--repo-option", paramLabel = "<k=v>", description = "Option for the repository's storage plugin.")
+    Map<String, String> repoOptions = new LinkedHashMap<>();
+
+    @Option(names = "--json", description = "Print machine-readable JSON on stdout.")
+    boolean json;
+
+    @Option(names = "--no-progress", description = "Do not draw a progress bar.")
+    boolean noProgress;
+
+    Backups open(PrintStream err) {
+      Backups.Builder b = Backups.builder().repository(repo)
+          .listener(new ProgressPrinter(err, !noProgress && System.console() != null));
+      repoOptions.forEach(b::repositoryOption);
+      return b.build();
+    }
+  }
+
+  static Map<String, String> parseKv(String text, String what) {
+    Map<String, String> m = new LinkedHashMap<>();
+    if (text.isEmpty()) {
+      return m;
+    }
+    for (String item : text.split(",")) {
+      int eq = item.indexOf('=');
+      if (eq <= 0) {
+        throw new ConfigurationException("malformed " + what + " parameter '" + Redaction.redact(item)
+            + "': write name=value pairs separated by commas");
+      }
+      m.put(item.substring(0, eq).trim(), item.substring(eq + 1).trim());
+    }
+    return m;
+  }
+
+  /** Parses sizes like {@code 1048576}, {@code 512KiB}, {@code 50MiB}, {@code 1GiB}, {@code 10MB}. */
+  static long parseSize(String text, String what) {
+    var m = java.util.regex.Pattern.compile("(\\d+)\\s*([KMGT]?)(i?B)?", java.util.regex.Pattern.CASE_INSENSITIVE)
+        .matcher(text.trim().replaceAll("/s$", ""));
+    if (!m.matches()) {
+      throw new ConfigurationException(what + " needs a size such as 50MiB or 1048576, was '" + text + "'");
+    }
+    long n = Long.parseLong(m.group(1));
+    boolean binary = m.group(3) == null || m.group(3).toLowerCase(Locale.ROOT).startsWith("i");
+    long unit = binary ? 1024 : 1000;
+    int exp = "KMGT".indexOf(m.group(2).toUpperCase(Locale.ROOT)) + 1;
+    for (int i = 0; i < exp; i++) {
+      n *= unit;
+    }
+    return n;
+  }
+
+  /** Parses {@code name[:k=v,...]}. */
+  static Map.Entry<String, Map<String, String>> parseTransform(String text) {
+    int colon = text.indexOf(':');
+    String name = colon < 0 ? text : text.substring(0, colon);
+    Map<String, String> params = colon < 0 ? Map.of() : parseKv(text.substring(colon + 1), "transform");
+    return Map.entry(name.trim(), params);
+  }
+
+  static ObjectNode summary(Manifest m) {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("id", m.id().value());
+    n.put("backupSet", m.backupSet());
+    n.put("kind", m.sourceKind());
+    n.put("source", m.sourceIdentity());
+    n.put("startedAt", m.startedAt().toString());
+    n.put("finishedAt", m.finishedAt().toString());
+    n.put("parts", m.parts().size());
+    n.put("rawBytes", m.rawSize());
+    n.put("storedBytes", m.storedSize());
+    n.put("transforms", String.join(",", m.transforms().stream().map(t -> t.name()).toList()));
+    ObjectNode labels = n.putObject("labels");
+    m.labels().forEach(labels::put);
+    return n;
+  }
+
+  static void printJson(PrintStream out, Object node) {
+    try {
+      out.println(JSON.writeValueAsString(node));
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static Cancellation cancelOnSignal() {
+    Cancellation c = new Cancellation();
+    Runtime.getRuntime().addShutdownHook(new Thread(c::cancel, "backup4j-cancel"));
+    return c;
+  }
+
+  @Command(name = "backup", description = "Take a backup of a source into a repository.")
+  static final class BackupCmd extends RepoOptions implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--source", required = true, paramLabel = "<uri>",
+        description = "What to back up: files:/srv/media, postgres://user@host/db, redis://host:6379")
+    String source;
+
+    @Option(names = {"-o", "--source-option"}, paramLabel = "<k=v>", description = "Option for the source plugin, e.g. exclude=*.tmp")
+    Map<String, String> sourceOptions = new LinkedHashMap<>();
+
+    @Option(names = "--transform", paramLabel = "<name[:k=v,...]>",
+        description = "Transform applied to every part, in order, e.g. zstd:level=3 then aes-gcm:keyFile=/etc/backup4j/key")
+    List<String> transforms = new ArrayList<>();
+
+    @Option(names = "--label", paramLabel = "<k=v>", description = "Label recorded in the manifest.")
+    Map<String, String> labels = new LinkedHashMap<>();
+
+    @Option(names = "--set", paramLabel = "<name>", description = "Backup set name (default: derived from the source).")
+    @Nullable String set;
+
+    @Option(names = "--keep", paramLabel = "<rules>",
+        description = "Retention applied after the backup committed, e.g. last=7,daily=14,weekly=8")
+    @Nullable String keep;
+
+    @Option(names = "--verify", description = "Read the new backup back and verify it before reporting success.")
+    boolean verify;
+
+    @Option(names = "--max-read-rate", paramLabel = "<size/s>",
+        description = "Read the source at most this fast, e.g. 50MiB (spares a busy database).")
+    @Nullable String maxReadRate;
+
+    @Option(names = "--max-write-rate", paramLabel = "<size/s>",
+        description = "Write to the repository at most this fast, e.g. 20MiB (spares the network).")
+    @Nullable String maxWriteRate;
+
+    @Override
+    public Integer call() {
+      BackupJob.Builder job = BackupJob.builder().source(source).cancellation(cancelOnSignal()).verifyAfterBackup(verify);
+      sourceOptions.forEach(job::sourceOption);
+      for (String t : transforms) {
+        var e = parseTransform(t);
+        job.transform(e.getKey(), e.getValue());
+      }
+      labels.forEach(job::label);
+      if (set != null) {
+        job.backupSet(set);
+      }
+      if (keep != null) {
+        job.retention(KeepPolicy.parse(keep));
+      }
+      if (maxReadRate != null) {
+        job.sourceBytesPerSecond(parseSize(maxReadRate, "--max-read-rate"));
+      }
+      if (maxWriteRate != null) {
+        job.sinkBytesPerSecond(parseSize(maxWriteRate, "--max-write-rate"));
+      }
+      try (Backups backups = open(err)) {
+        Manifest m = backups.backup(job.build());
+        if (json) {
+          printJson(out, summary(m));
+        } else {
+          out.printf(Locale.ROOT, "backup %s committed: %d part(s), %s read, %s stored (set %s)%n", m.id(), m.parts().size(),
+              ProgressPrinter.human(m.rawSize()), ProgressPrinter.human(m.storedSize()), m.backupSet());
+        }
+      }
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(name = "list", description = "List the backups in a repository, oldest first.")
+  static final class ListCmd extends RepoOptions implements Callable<Integer> {
+    @Option(names = "--set", paramLabel = "<name>", description = "Only backups of this set.")
+    @Nullable String set;
+
+    @Option(names = "--manifests", description = "With --json: print full manifests.")
+    boolean full;
+
+    @Override
+    public Integer call() throws Exception {
+      try (Backups backups = open(err)) {
+        List<Manifest> all = set == null ? backups.list() : backups.list(set);
+        if (json) {
+          ArrayNode arr = JSON.createArrayNode();
+          for (Manifest m : all) {
+            arr.add(full ? JSON.readTree(ManifestJson.write(m)) : summary(m));
+          }
+          printJson(out, arr);
+        } else if (all.isEmpty()) {
+          out.println("no backups");
+        } else {
+          out.printf(Locale.ROOT, "%-26s %-22s %-8s %10s %10s  %s%n", "ID", "SET", "KIND", "RAW", "STORED", "SOURCE");
+          for (Manifest m : all) {
+            out.printf(Locale.ROOT, "%-26s %-22s %-8s %10s %10s  %s%n", m.id(), m.backupSet(), m.sourceKind(),
+                ProgressPrinter.human(m.rawSize()), ProgressPrinter.human(m.storedSize()), m.sourceIdentity());
+          }
+        }
+      }
+      return ExitCodes.OK;
+    }
+  }
+
+  /** Options for commands that decode backups. */
+  static class DecodeOptions extends RepoOptions {
+    @Option(names = "--transform-option", paramLabel = "<name:k=v,...>",
+        description = "Parameter for a recorded transform at read time, e.g. aes-gcm:keyFile=/etc/backup4j/key")
+    List<String> transformOptions = new ArrayList<>();
+
+    Map<String, Map<String, String>> transformOptionMap() {
+      Map<String, Map<String, String>> m = new TreeMap<>();
+      for (String t : transformOptions) {
+        var e = parseTransform(t);
+        m.computeIfAbsent(e.getKey(), k -> new TreeMap<>()).putAll(e.getValue());
+      }
+      return m;
+    }
+  }
+
+  @Command(name = "verify", description = "Read every part of a backup back and check its checksums, without restoring.")
+  static final class VerifyCmd extends DecodeOptions implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "<backup-id|latest>")
+    String id;
+
+    @Override
+    public Integer call() {
+      try (Backups backups = open(err)) {
+        Manifest m = backups.resolve(id);
+        Backups.VerifyReport r = backups.verify(m.id(), transformOptionMap());
+        if (json) {
+          ObjectNode n = summary(m);
+          n.put("verified", true);
+          printJson(out, n);
+        } else {
+          out.printf(Locale.ROOT, "backup %s verified: %d part(s), %s stored, %s decoded, all checksums match%n",
+              m.id(), r.parts(), ProgressPrinter.human(r.storedBytes()), ProgressPrinter.human(r.rawBytes()));
+        }
+      }
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(name = "restore", description = "Restore a backup into a target (a directory, a database, a server).")
+  static final class RestoreCmd extends DecodeOptions implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "<backup-id|latest>")
+    String id;
+
+    @Option(names = "--target", paramLabel = "<uri-or-directory>", description = "Where to restore.")
+    @Nullable String target;
+
+    @Option(names = "--target-dir", paramLabel = "<directory>",
+        description = "Restore as files into this directory (e.g. dump.rdb for Redis).")
+    @Nullable String targetDir;
+
+    @Option(names = {"-o", "--option"}, paramLabel = "<k=v>", description = "Option for the restore target.")
+    Map<String, String> options = new LinkedHashMap<>();
+
+    @Option(names = "--overwrite", description = "Allow restoring over existing data.")
+    boolean overwrite;
+
+    @Option(names = "--verify-first", description = "Verify the whole backup before writing anything.")
+    boolean verifyFirst;
+
+    @Override
+    public Integer call() {
+      if ((target == null) == (targetDir == null)) {
+        throw new ConfigurationException("give exactly one of --target <uri-or-directory> or --target-dir <directory>");
+      }
+      try (Backups backups = open(err)) {
+        Manifest m = backups.resolve(id);
+        String where = target != null ? target : targetDir;
+        RestoreJob.Builder job = RestoreJob.builder(where).verifyFirst(verifyFirst).cancellation(cancelOnSignal());
+        options.forEach(job::option);
+        if (targetDir != null) {
+          job.option("targetDir", "true");
+        }
+        if (overwrite) {
+          job.option("overwrite", "true");
+        }
+        transformOptionMap().forEach((t, kv) -> kv.forEach((k, v) -> job.transformOption(t, k, v)));
+        backups.restore(m.id(), job.build());
+        if (json) {
+          ObjectNode n = summary(m);
+          n.put("restoredTo", Redaction.redact(where));
+          printJson(out, n);
+        } else {
+          out.printf(Locale.ROOT, "backup %s restored to %s (%s)%n", m.id(), Redaction.redact(where),
+              ProgressPrinter.human(m.rawSize()));
+        }
+      }
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(name = "delete", description = "Delete a backup (its manifest first, then its parts).")
+  static final class DeleteCmd extends RepoOptions implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "<backup-id>")
+    String id;
+
+    @Override
+    public Integer call() {
+      try (Backups backups = open(err)) {
+        backups.delete(BackupId.of(id));
+        if (json) {
+          ObjectNode n = JSON.createObjectNode();
+          n.put("deleted", id);
+          printJson(out, n);
+        } else {
+          out.println("backup " + id + " deleted");
+        }
+      }
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(name = "prune", description = "Apply a retention policy to a backup set.")
+  static final class PruneCmd extends RepoOptions implements Callable<Integer> {
+    @Option(names = "--set", required = true, paramLabel = "<name>")
+    String set;
+
+    @Option(names = "--keep", required = true, paramLabel = "<rules>", description = "e.g. last=7,daily=14,weekly=8,monthly=12")
+    String keep;
+
+    @Override
+    public Integer call() {
+      try (Backups backups = open(err)) {
+        List<BackupId> deleted = backups.applyRetention(set, KeepPolicy.parse(keep));
+        if (json) {
+          ArrayNode a = JSON.createArrayNode();
+          deleted.forEach(d -> a.add(d.value()));
+          printJson(out, a);
+        } else {
+          out.println(deleted.isEmpty() ? "nothing expired" : "deleted " + deleted);
+        }
+      }
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(name = "unlock", description = "Break the lock of a backup set left by a dead process.")
+  static final class UnlockCmd extends RepoOptions implements Callable<Integer> {
+    @Option(names = "--set", required = true, paramLabel = "<name>")
+    String set;
+
+    @Override
+    public Integer call() {
+      try (Backups backups = open(err)) {
+        var holder = backups.breakLock(set);
+        out.println(holder.map(h -> "removed the lock of " + set + " held by " + h).orElse("backup set " + set + " was not locked"));
+      }
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(name = "plugins", description = "List the installed sources, storages, transforms and retention policies.")
+  static final class PluginsCmd implements Callable<Integer> {
+    @Override
+    public Integer call() {
+      Providers p = Providers.load();
+      out.println("sources:    " + String.join(", ", p.sourceNames()));
+      out.println("storages:   " + String.join(", ", p.sinkNames()));
+      out.println("transforms: " + String.join(", ", p.transformNames()));
+      out.println("retention:  " + String.join(", ", p.retentionNames()));
+      p.problems().forEach(pr -> out.println("problem:    " + pr));
+      return ExitCodes.OK;
+    }
+  }
+}

@@ -1,0 +1,309 @@
+package io.backup4j.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.backup4j.api.BackupEvent;
+import io.backup4j.api.BackupId;
+import io.backup4j.api.Cancellation;
+import io.backup4j.api.CancelledException;
+import io.backup4j.api.ConfigurationException;
+import io.backup4j.api.IntegrityException;
+import io.backup4j.api.LockedException;
+import io.backup4j.api.Manifest;
+import io.backup4j.api.NotFoundException;
+import io.backup4j.api.PartInfo;
+import io.backup4j.api.PartWriter;
+import io.backup4j.api.SinkException;
+import io.backup4j.api.SourceException;
+import io.backup4j.api.WriteMode;
+import io.backup4j.core.internal.Layout;
+import io.backup4j.core.internal.ManifestCodec;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class BackupsTest {
+  private MemorySink sink;
+  private Backups backups;
+  private final List<BackupEvent> events = new CopyOnWriteArrayList<>();
+
+  @BeforeEach
+  void setUp() {
+    sink = new MemorySink();
+    backups = Backups.builder().sink(sink).listener(events::add).build();
+    TestSources.RESTORED.clear();
+  }
+
+  private Manifest backup(int parts, int size, long seed, String... transforms) {
+    BackupJob.Builder b = BackupJob.builder().source(new TestSources.Source(parts, size, seed)).label("env", "test");
+    for (String t : transforms) {
+      b.transform(t);
+    }
+    return backups.backup(b.build());
+  }
+
+  private Map<String, byte[]> restore(Manifest m, String target) {
+    backups.restore(m.id(), RestoreJob.builder(target).build());
+    return TestSources.RESTORED.get(target);
+  }
+
+  @Test
+  void backupCommitsManifestLastAndRestoresIdenticalBytes() {
+    Manifest m = backup(3, 200_000, 7, "xor");
+
+    assertThat(m.parts()).extracting(PartInfo::name).containsExactly("part-0", "part-1", "part-2");
+    assertThat(m.labels()).containsEntry("env", "test");
+    assertThat(m.transforms()).extracting(t -> t.name()).containsExactly("xor");
+    assertThat(m.sourceMetadata()).containsEntry("seed", "7");
+    assertThat(m.rawSize()).isEqualTo(600_000);
+    assertThat(sink.keys("data/" + m.id())).containsExactly(
+        "data/" + m.id() + "/part-0.xor", "data/" + m.id() + "/part-1.xor", "data/" + m.id() + "/part-2.xor");
+    assertThat(sink.keys("pending/")).isEmpty();
+    assertThat(sink.keys("locks/")).isEmpty();
+    // stored bytes really went through the transform
+    assertThat(sink.objects.get(m.parts().get(0).key())).isNotEqualTo(TestSources.data("part-0", 200_000, 7));
+
+    Map<String, byte[]> restored = restore(m, "t1");
+    for (PartInfo p : m.parts()) {
+      assertThat(restored.get(p.name())).isEqualTo(TestSources.data(p.name(), 200_000, 7));
+    }
+    assertThat(backups.list()).extracting(Manifest::id).containsExactly(m.id());
+    assertThat(backups.resolve("latest").id()).isEqualTo(m.id());
+    assertThat(events).anyMatch(e -> e instanceof BackupEvent.Finished f && f.operation() == io.backup4j.api.Operation.BACKUP);
+    assertThat(events).anyMatch(e -> e instanceof BackupEvent.SourceProgress);
+  }
+
+  @Test
+  void manifestSurvivesJsonRoundTrip() {
+    Manifest m = backup(2, 10, 1, "xor");
+    byte[] json = ManifestCodec.write(m);
+    assertThat(ManifestCodec.read(json, "test")).isEqualTo(m);
+    assertThat(new String(json, StandardCharsets.UTF_8)).contains("\"formatVersion\" : 1");
+  }
+
+  @Test
+  void manifestWithNewerFormatVersionIsRefusedWithUpgradeHint() {
+    Manifest m = backup(1, 10, 1);
+    String json = new String(ManifestCodec.write(m), StandardCharsets.UTF_8).replace("\"formatVersion\" : 1", "\"formatVersion\" : 99");
+    assertThatThrownBy(() -> ManifestCodec.read(json.getBytes(StandardCharsets.UTF_8), "x"))
+        .isInstanceOf(IntegrityException.class).hasMessageContaining("format version 99").hasMessageContaining("upgrade");
+  }
+
+  @Test
+  void sinkFailingHalfwayLeavesNoVisibleBackupAndEarlierBackupStillRestores() {
+    Manifest good = backup(2, 100_000, 1);
+    sink.failAfterDataBytes = 250_000; // fails inside the 2nd part of the next backup
+    assertThatThrownBy(() -> backup(3, 200_000, 2, "xor")).isInstanceOf(SinkException.class)
+        .hasMessageContaining("injected storage failure");
+    sink.failAfterDataBytes = -1;
+
+    assertThat(backups.list()).extracting(Manifest::id).containsExactly(good.id());
+    assertThat(sink.keys("data/")).allMatch(k -> k.startsWith("data/" + good.id() + "/"));
+    assertThat(sink.keys("pending/")).isEmpty();
+    assertThat(sink.keys("locks/")).isEmpty();
+    assertThat(restore(good, "t").get("part-1")).isEqualTo(TestSources.data("part-1", 100_000, 1));
+    assertThat(events).anyMatch(e -> e instanceof BackupEvent.Failed);
+  }
+
+  @Test
+  void sourceFailureLeavesNoVisibleBackup() {
+    assertThatThrownBy(() -> backups.backup(BackupJob.builder().source(new TestSources.Source(3, 1000, 1, 1, () -> {})).build()))
+        .isInstanceOf(SourceException.class).hasMessageContaining("injected source failure in part-1");
+    assertThat(backups.list()).isEmpty();
+    assertThat(sink.keys("data/")).isEmpty();
+    assertThat(sink.keys("pending/")).isEmpty();
+  }
+
+  @Test
+  void cancelledBackupLeavesNothing() {
+    Cancellation c = new Cancellation();
+    assertThatThrownBy(() -> backups.backup(BackupJob.builder().cancellation(c)
+        .source(new TestSources.Source(3, 300_000, 1, -1, c::cancel)).build()))
+        .isInstanceOf(CancelledException.class);
+    assertThat(backups.list()).isEmpty();
+    assertThat(sink.keys("data/")).isEmpty();
+  }
+
+  @Test
+  void flippedByteInStoredPartFailsVerifyAndRestoreNamingThePart() {
+    Manifest m = backup(3, 50_000, 3, "xor");
+    byte[] stored = sink.objects.get(m.parts().get(1).key());
+    stored[stored.length / 2] ^= 0x01;
+
+    assertThatThrownBy(() -> backups.verify(m.id())).isInstanceOf(IntegrityException.class)
+        .hasMessageContaining("part 'part-1'").hasMessageContaining("SHA-256").hasMessageNotContaining("part-0'");
+    assertThatThrownBy(() -> restore(m, "t")).isInstanceOf(IntegrityException.class).hasMessageContaining("part 'part-1'");
+    assertThat(TestSources.RESTORED).doesNotContainKey("t");
+  }
+
+  @Test
+  void missingPartFailsVerifyAndRestoreNamingThePart() {
+    Manifest m = backup(2, 5_000, 4);
+    sink.objects.remove(m.parts().get(0).key());
+    assertThatThrownBy(() -> backups.verify(m.id())).isInstanceOf(IntegrityException.class)
+        .hasMessageContaining("part 'part-0'").hasMessageContaining("missing");
+    assertThatThrownBy(() -> restore(m, "t")).isInstanceOf(IntegrityException.class).hasMessageContaining("part 'part-0'");
+  }
+
+  @Test
+  void truncatedAndExtendedPartsAreDetected() {
+    Manifest m = backup(2, 5_000, 4);
+    String key = m.parts().get(0).key();
+    byte[] orig = sink.objects.get(key);
+    sink.objects.put(key, java.util.Arrays.copyOf(orig, orig.length - 1));
+    assertThatThrownBy(() -> backups.verify(m.id())).isInstanceOf(IntegrityException.class).hasMessageContaining("truncated");
+    sink.objects.put(key, java.util.Arrays.copyOf(orig, orig.length + 1));
+    assertThatThrownBy(() -> backups.verify(m.id())).isInstanceOf(IntegrityException.class).hasMessageContaining("longer");
+    sink.objects.put(key, orig);
+    assertThat(backups.verify(m.id()).parts()).isEqualTo(2);
+  }
+
+  @Test
+  void backupIdWithPathTraversalIsRejected() {
+    assertThatThrownBy(() -> backups.resolve("../etc")).isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("invalid backup id");
+    assertThatThrownBy(() -> BackupId.of("a/b")).isInstanceOf(ConfigurationException.class);
+  }
+
+  @Test
+  void unknownBackupIdIsNotFound() {
+    backup(1, 10, 1);
+    assertThatThrownBy(() -> backups.resolve("20200101T000000Z-00000000")).isInstanceOf(NotFoundException.class)
+        .hasMessageContaining("backup4j list");
+  }
+
+  @Test
+  void unknownSchemesListWhatIsInstalled() {
+    assertThatThrownBy(() -> backups.backup(BackupJob.builder().source("nosuch:/x").build()))
+        .isInstanceOf(ConfigurationException.class).hasMessageContaining("'nosuch'").hasMessageContaining("test");
+    assertThatThrownBy(() -> backups.backup(BackupJob.builder().source(new TestSources.Source(1, 1, 1)).transform("nosuch").build()))
+        .isInstanceOf(ConfigurationException.class).hasMessageContaining("xor");
+    try (Backups b = Backups.builder().repository("nosuch:/repo").build()) {
+      assertThatThrownBy(b::list).isInstanceOf(ConfigurationException.class).hasMessageContaining("nosuch");
+    }
+  }
+
+  @Test
+  void readingAnEmptyLocationIsNotARepository() {
+    assertThatThrownBy(() -> backups.list()).isInstanceOf(NotFoundException.class).hasMessageContaining("not a backup4j repository");
+  }
+
+  @Test
+  void backupRefusesNonEmptyLocationThatIsNotARepository() throws IOException {
+    try (PartWriter w = sink.openWrite("home/user/file.txt", WriteMode.OVERWRITE)) {
+      w.stream().write(1);
+      w.commit();
+    }
+    assertThatThrownBy(() -> backup(1, 1, 1)).isInstanceOf(ConfigurationException.class).hasMessageContaining("not empty");
+    assertThat(sink.objects.keySet()).containsExactly("home/user/file.txt");
+  }
+
+  @Test
+  void backupSetHeldByLiveProcessIsLocked() throws IOException {
+    Manifest m = backup(1, 10, 1);
+    writeObject(Layout.lock(m.backupSet()), ManifestCodec.writeSimple(Map.of("host", "another-host", "pid", "1",
+        "owner", "x", "renewedAt", Instant.now().toString(), "leaseSeconds", "600")));
+    assertThatThrownBy(() -> backup(1, 10, 1)).isInstanceOf(LockedException.class)
+        .hasMessageContaining("another-host").hasMessageContaining("unlock");
+    assertThat(backups.list()).hasSize(1);
+    assertThat(backups.breakLock(m.backupSet())).contains("another-host pid 1");
+    assertThat(backup(1, 10, 1)).isNotNull();
+  }
+
+  @Test
+  void staleLockOfDeadLocalProcessIsBrokenWithWarning() throws Exception {
+    Manifest m = backup(1, 10, 1);
+    Process p = new ProcessBuilder("true").start();
+    p.waitFor();
+    writeObject(Layout.lock(m.backupSet()), ManifestCodec.writeSimple(Map.of("host", io.backup4j.core.internal.SetLock.hostName(),
+        "pid", Long.toString(p.pid()), "owner", "x", "renewedAt", Instant.now().toString(), "leaseSeconds", "600")));
+    Manifest second = backup(1, 10, 1);
+    assertThat(backups.list()).extracting(Manifest::id).contains(second.id());
+    assertThat(events).anyMatch(e -> e instanceof BackupEvent.Warning w && w.message().contains("stale lock"));
+  }
+
+  @Test
+  void expiredLeaseIsBroken() throws IOException {
+    Manifest m = backup(1, 10, 1);
+    writeObject(Layout.lock(m.backupSet()), ManifestCodec.writeSimple(Map.of("host", "far-away", "pid", "1", "owner", "x",
+        "renewedAt", Instant.now().minusSeconds(3600).toString(), "leaseSeconds", "60")));
+    assertThat(backup(1, 10, 1)).isNotNull();
+  }
+
+  @Test
+  void leftoversOfAnInterruptedRunOfTheSameSetAreCleaned() throws IOException {
+    Manifest m = backup(1, 10, 1);
+    BackupId dead = BackupId.of("20200101T000000Z-deadbeef");
+    writeObject(Layout.pending(dead), ManifestCodec.writeSimple(Map.of("backupSet", m.backupSet(), "operation", "backup")));
+    writeObject("data/" + dead + "/part-0", new byte[100]);
+    BackupId other = BackupId.of("20200101T000000Z-0be00be0");
+    writeObject(Layout.pending(other), ManifestCodec.writeSimple(Map.of("backupSet", "another-set", "operation", "backup")));
+    writeObject("data/" + other + "/part-0", new byte[100]);
+
+    backup(1, 10, 1);
+
+    assertThat(sink.keys("data/" + dead)).isEmpty();
+    assertThat(sink.keys(Layout.pending(dead))).isEmpty();
+    // another set may be running right now: its in-flight data is left alone
+    assertThat(sink.keys("data/" + other)).hasSize(1);
+    assertThat(events).anyMatch(e -> e instanceof BackupEvent.Warning w && w.message().contains(dead.value()));
+  }
+
+  @Test
+  void deleteRemovesManifestAndParts() {
+    Manifest a = backup(2, 10, 1);
+    Manifest b = backup(2, 10, 2);
+    backups.delete(a.id());
+    assertThat(backups.list()).extracting(Manifest::id).containsExactly(b.id());
+    assertThat(sink.keys("data/" + a.id())).isEmpty();
+    assertThatThrownBy(() -> backups.delete(a.id())).isInstanceOf(NotFoundException.class);
+  }
+
+  @Test
+  void retentionKeepsTheNewestAndRunsOnlyAfterCommit() {
+    backup(1, 10, 1);
+    backup(1, 10, 1);
+    Manifest third = backup(1, 10, 1);
+    Manifest fourth = backups.backup(BackupJob.builder().source(new TestSources.Source(1, 10, 1))
+        .retention(KeepPolicy.parse("last=2")).build());
+    assertThat(backups.list()).extracting(Manifest::id).containsExactly(third.id(), fourth.id());
+  }
+
+  @Test
+  void retentionRulesParseAndValidate() {
+    assertThat(KeepPolicy.parse("last=7,daily=14").describe()).isEqualTo("keep daily=14,last=7");
+    assertThatThrownBy(() -> KeepPolicy.parse("lots=3")).isInstanceOf(ConfigurationException.class).hasMessageContaining("known rules");
+    assertThatThrownBy(() -> KeepPolicy.parse("within=3 days")).isInstanceOf(ConfigurationException.class);
+    assertThatThrownBy(() -> KeepPolicy.of(Map.of())).isInstanceOf(ConfigurationException.class);
+  }
+
+  @Test
+  void verifyAfterBackupReadsEverythingBack() {
+    Manifest m = backups.backup(BackupJob.builder().source(new TestSources.Source(2, 1000, 5)).verifyAfterBackup(true).build());
+    assertThat(events).anyMatch(e -> e instanceof BackupEvent.Finished f && f.operation() == io.backup4j.api.Operation.VERIFY
+        && f.backupId().equals(m.id()));
+  }
+
+  @Test
+  void backupByUriUsesTheSourceProvider() {
+    Manifest m = backups.backup(BackupJob.builder().source("test:demo").sourceOption("parts", "1").sourceOption("size", "77")
+        .transform("xor", Map.of("with", "3")).build());
+    assertThat(m.sourceKind()).isEqualTo("test");
+    assertThat(m.transforms().get(0).parameters()).containsEntry("with", "3");
+    assertThat(m.backupSet()).startsWith("test-");
+    assertThat(restore(m, "x").get("part-0")).hasSize(77);
+  }
+
+  private void writeObject(String key, byte[] bytes) throws IOException {
+    try (PartWriter w = sink.openWrite(key, WriteMode.OVERWRITE)) {
+      w.stream().write(bytes);
+      w.commit();
+    }
+  }
+}

@@ -1,0 +1,141 @@
+package io.backup4j.core;
+
+import io.backup4j.api.AlreadyExistsException;
+import io.backup4j.api.BackupSink;
+import io.backup4j.api.NotFoundException;
+import io.backup4j.api.ObjectInfo;
+import io.backup4j.api.PartWriter;
+import io.backup4j.api.SinkFeature;
+import io.backup4j.api.StorageKeys;
+import io.backup4j.api.WriteMode;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+
+/** An in-memory sink for unit tests of the engine, with fault injection. */
+final class MemorySink implements BackupSink {
+  final ConcurrentSkipListMap<String, byte[]> objects = new ConcurrentSkipListMap<>();
+  /** Fail a write once this many bytes were written to objects under data/ in total; -1 = never. */
+  volatile long failAfterDataBytes = -1;
+  private final AtomicLong dataBytes = new AtomicLong();
+  final List<String> aborted = new ArrayList<>();
+
+  @Override
+  public String describe() {
+    return "memory";
+  }
+
+  @Override
+  public PartWriter openWrite(String key, WriteMode mode) {
+    StorageKeys.validate(key);
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    OutputStream out = new OutputStream() {
+      @Override
+      public void write(int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        if (key.startsWith("data/") && failAfterDataBytes >= 0 && dataBytes.addAndGet(len) > failAfterDataBytes) {
+          throw new IOException("injected storage failure");
+        }
+        buf.write(b, off, len);
+      }
+    };
+    return new PartWriter() {
+      boolean committed;
+
+      @Override
+      public OutputStream stream() {
+        return out;
+      }
+
+      @Override
+      public void commit() {
+        if (committed) {
+          return;
+        }
+        byte[] bytes = buf.toByteArray();
+        if (mode == WriteMode.CREATE_ONLY) {
+          if (objects.putIfAbsent(key, bytes) != null) {
+            throw new AlreadyExistsException("exists: " + key);
+          }
+        } else {
+          objects.put(key, bytes);
+        }
+        committed = true;
+      }
+
+      @Override
+      public void close() {
+        if (!committed) {
+          synchronized (aborted) {
+            aborted.add(key);
+          }
+        }
+      }
+    };
+  }
+
+  @Override
+  public InputStream openRead(String key) {
+    StorageKeys.validate(key);
+    byte[] b = objects.get(key);
+    if (b == null) {
+      throw new NotFoundException("no object " + key);
+    }
+    return new ByteArrayInputStream(b);
+  }
+
+  @Override
+  public InputStream openRead(String key, long offset, long length) {
+    byte[] b = objects.get(StorageKeys.validate(key));
+    if (b == null) {
+      throw new NotFoundException("no object " + key);
+    }
+    int from = (int) Math.min(offset, b.length);
+    int to = (int) Math.min(b.length, from + length);
+    return new ByteArrayInputStream(Arrays.copyOfRange(b, from, to));
+  }
+
+  @Override
+  public Optional<ObjectInfo> stat(String key) {
+    StorageKeys.validate(key);
+    byte[] b = objects.get(key);
+    return b == null ? Optional.empty() : Optional.of(new ObjectInfo(key, b.length, Instant.now()));
+  }
+
+  @Override
+  public Stream<ObjectInfo> list(String prefix) {
+    StorageKeys.validatePrefix(prefix);
+    return objects.entrySet().stream().filter(e -> e.getKey().startsWith(prefix))
+        .map(e -> new ObjectInfo(e.getKey(), e.getValue().length, Instant.now())).toList().stream();
+  }
+
+  @Override
+  public void delete(String key) {
+    StorageKeys.validate(key);
+    objects.remove(key);
+  }
+
+  @Override
+  public Set<SinkFeature> features() {
+    return Set.of(SinkFeature.CONDITIONAL_CREATE);
+  }
+
+  List<String> keys(String prefix) {
+    return objects.keySet().stream().filter(k -> k.startsWith(prefix)).toList();
+  }
+}
