@@ -156,15 +156,17 @@ public final class LocalSink implements BackupSink {
     Objects.requireNonNull(mode, "mode is null");
     Path target = resolve(key);
     Path dir = Objects.requireNonNull(target.getParent());
+    List<Path> created = new ArrayList<>();
     for (int attempt = 1; ; attempt++) {
-      List<Path> created = createDirectories(key, dir);
       Path temp = dir.resolve(TEMP_PREFIX + HexFormat.of().formatHex(randomBytes()));
       try {
+        createDirectories(key, dir, created);
         FileChannel channel = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
             LinkOption.NOFOLLOW_LINKS), fileMode);
         return new LocalPartWriter(key, mode, target, temp, channel, created);
       } catch (NoSuchFileException e) {
-        // A concurrent delete() pruned the directory between our mkdir and the create; build it again.
+        // A concurrent delete() pruned a directory (it looked empty) between our mkdir and the next step; build the
+        // path again. Once our temporary file exists, the directory is no longer empty and cannot be pruned.
         if (attempt >= CREATE_ATTEMPTS) {
           throw failure("cannot create a temporary file for '" + key + "' in " + dir, e);
         }
@@ -180,29 +182,31 @@ public final class LocalSink implements BackupSink {
     return b;
   }
 
-  /** Creates the directories of {@code key} below the root, one by one; returns those this call created. */
-  private List<Path> createDirectories(String key, Path dir) {
-    List<Path> created = new ArrayList<>();
-    Path current = root;
-    if (dir.equals(root)) {
-      return created;
-    }
-    for (Path segment : root.relativize(dir)) {
-      current = current.resolve(segment);
-      try {
-        Files.createDirectory(current, dirMode);
-        created.add(current);
-      } catch (FileAlreadyExistsException e) {
-        if (!Files.isDirectory(current)) {
-          throw new SinkException("cannot store '" + key + "': " + current + " is a file, and a local repository "
-              + "cannot hold both an object and a directory of one name");
+  /**
+   * Creates the directories of {@code key} below the root one by one (mode 0700), adding those it created to
+   * {@code created}, and checks that the result is really inside the repository.
+   *
+   * @throws NoSuchFileException if a concurrent prune removed a directory on the way; the caller retries
+   */
+  private void createDirectories(String key, Path dir, List<Path> created) throws IOException {
+    if (!dir.equals(root)) {
+      Path current = root;
+      for (Path segment : root.relativize(dir)) {
+        current = current.resolve(segment);
+        try {
+          Files.createDirectory(current, dirMode);
+          created.add(current);
+        } catch (FileAlreadyExistsException e) {
+          if (!Files.isDirectory(current)) {
+            throw new SinkException("cannot store '" + key + "': " + current + " is a file, and a local repository "
+                + "cannot hold both an object and a directory of one name");
+          }
         }
-      } catch (IOException e) {
-        throw failure("cannot create the directory " + current + " for '" + key + "'", e);
       }
     }
-    checkConfined(key, dir);
-    return created;
+    if (!dir.toRealPath().startsWith(root)) {
+      throw escape(key, dir);
+    }
   }
 
   private final class LocalPartWriter implements PartWriter {
@@ -523,6 +527,18 @@ public final class LocalSink implements BackupSink {
       throw failure("cannot delete '" + key + "' at " + path, e);
     }
     pruneEmptyDirectories(dir);
+  }
+
+  /** Validates every key first, so a batch with an invalid key deletes nothing; then deletes one by one. */
+  @Override
+  public void deleteAll(java.util.Collection<String> keys) throws IOException {
+    List<String> copy = List.copyOf(keys);
+    for (String key : copy) {
+      resolve(key);
+    }
+    for (String key : copy) {
+      delete(key);
+    }
   }
 
   /** Removes {@code dir} and its parents up to (not including) the root while they are empty. */
