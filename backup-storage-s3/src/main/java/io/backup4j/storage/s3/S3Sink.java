@@ -206,6 +206,11 @@ public final class S3Sink implements BackupSink {
     StorageKeys.validate(key);
     Objects.requireNonNull(mode, "mode is null");
     ensureOpen();
+    int bytes = objectKey(key).getBytes(StandardCharsets.UTF_8).length;
+    if (bytes > StorageKeys.MAX_LENGTH) {
+      throw new ConfigurationException("key '" + key + "' is " + bytes + " bytes long with the prefix '" + root
+          + "/'; S3 allows " + StorageKeys.MAX_LENGTH + " bytes: use a shorter prefix");
+    }
     boolean conditional = mode == WriteMode.CREATE_ONLY && conditionalWritesSupported();
     if (mode == WriteMode.CREATE_ONLY && !conditional && stat(key).isPresent()) {
       // fail before uploading anything; checked again just before the commit

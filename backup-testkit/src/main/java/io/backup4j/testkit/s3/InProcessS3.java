@@ -68,7 +68,10 @@ public final class InProcessS3 implements AutoCloseable {
     }
   }
 
-  /** Starts a server that keeps objects as files under {@code directory} (for objects too large for the heap). */
+  /**
+   * Starts a server that keeps objects as files under {@code directory} (for objects too large for the heap). Keys
+   * whose last segment approaches 255 bytes fail there (s3proxy's temporary file names exceed the file name limit).
+   */
   public static InProcessS3 start(Path directory) {
     Objects.requireNonNull(directory, "directory is null");
     try {
