@@ -1,0 +1,144 @@
+package io.backup4j.storage.s3;
+
+import static io.backup4j.storage.s3.S3TestSupport.builder;
+import static io.backup4j.storage.s3.S3TestSupport.digest;
+import static io.backup4j.storage.s3.S3TestSupport.rawClient;
+import static io.backup4j.storage.s3.S3TestSupport.writeRandom;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.backup4j.api.PartWriter;
+import io.backup4j.api.WriteMode;
+import io.backup4j.storage.s3.FaultyHttpClient.BreakResponseAfter;
+import io.backup4j.storage.s3.FaultyHttpClient.Error;
+import io.backup4j.storage.s3.FaultyHttpClient.ResetMidBody;
+import io.backup4j.testkit.s3.InProcessS3;
+import java.io.IOException;
+import java.io.InputStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/**
+ * Faults between the sink and a real (in-process) S3 server, injected by a wrapping HTTP client: the sink must retry
+ * what can be retried and, where it cannot succeed, leave neither an object nor a multipart upload behind.
+ */
+class S3FaultTest {
+  @AutoClose static final InProcessS3 S3 = InProcessS3.start();
+  static final String BUCKET = "faults";
+  static final int MIB = 1 << 20;
+  static int prefixes;
+
+  FaultyHttpClient http;
+  S3Sink sink;
+  S3Client raw;
+  String prefix;
+
+  @BeforeAll
+  static void bucket() {
+    S3.createBucket(BUCKET);
+  }
+
+  @BeforeEach
+  void open() {
+    http = new FaultyHttpClient();
+    prefix = "f" + (++prefixes);
+    sink = builder(S3, BUCKET, prefix).partSize(5 * MIB).maxParts(20).concurrency(2).maxAttempts(4)
+        .httpClient(http).build();
+    raw = rawClient(S3);
+  }
+
+  @AfterEach
+  void close() {
+    sink.close();
+    http.close();
+    raw.close();
+  }
+
+  private byte[] upload(String key, long size) throws IOException {
+    try (PartWriter w = sink.openWrite(key, WriteMode.OVERWRITE)) {
+      byte[] sha = writeRandom(w.stream(), size, size);
+      w.commit();
+      return sha;
+    }
+  }
+
+  private byte[] download(String key) throws IOException {
+    try (InputStream in = sink.openRead(key)) {
+      return digest(in);
+    }
+  }
+
+  private void assertNoUploadLeft() {
+    assertThat(raw.listMultipartUploads(b -> b.bucket(BUCKET).prefix(prefix + "/")).uploads())
+        .as("multipart uploads left under the prefix").isEmpty();
+  }
+
+  @Test
+  void connectionResetMidPartIsRetriedAndTheObjectIsComplete() throws IOException {
+    http.rule(c -> c.operation().equals("UploadPart") && c.attempt() <= 2
+        || c.operation().equals("PutObject") && c.attempt() == 1 ? new ResetMidBody() : FaultyHttpClient.PASS);
+    byte[] sha = upload("data/reset", 12 * MIB);
+    assertThat(download("data/reset")).isEqualTo(sha);
+    byte[] small = upload("data/small", 1000);
+    assertThat(download("data/small")).isEqualTo(small);
+    assertThat(http.injected.get()).isEqualTo(3);
+    assertNoUploadLeft();
+  }
+
+  @Test
+  void slowDownIsRetriedWithBackoff() throws IOException {
+    http.rule(c -> (c.operation().equals("UploadPart") || c.operation().equals("CreateMultipartUpload"))
+        && c.attempt() <= 2 ? new Error(503, "SlowDown") : FaultyHttpClient.PASS);
+    byte[] sha = upload("data/slow", 11 * MIB);
+    assertThat(download("data/slow")).isEqualTo(sha);
+    assertThat(http.injected.get()).isEqualTo(4);
+  }
+
+  @Test
+  void persistentServerErrorOnCompleteAbortsTheUploadAndLeavesNoObject() throws IOException {
+    http.rule(c -> c.operation().equals("CompleteMultipartUpload") ? new Error(500, "InternalError")
+        : FaultyHttpClient.PASS);
+    try (PartWriter w = sink.openWrite("data/never", WriteMode.OVERWRITE)) {
+      writeRandom(w.stream(), 7 * MIB, 3);
+      assertThatThrownBy(w::commit).isInstanceOf(io.backup4j.api.SinkException.class)
+          .hasMessageContaining("InternalError").hasMessageContaining("data/never");
+    }
+    assertThat(http.attempts("CompleteMultipartUpload")).as("Complete was retried").isEqualTo(4);
+    assertThat(http.attempts("AbortMultipartUpload")).isEqualTo(1);
+    assertThat(sink.stat("data/never")).isEmpty();
+    assertNoUploadLeft();
+  }
+
+  @Test
+  void partThatKeepsFailingFailsTheWriteAndAbortsTheUpload() throws IOException {
+    http.rule(c -> c.operation().equals("UploadPart") && c.request().rawQueryParameters().get("partNumber")
+        .contains("2") ? new ResetMidBody() : FaultyHttpClient.PASS);
+    assertThatThrownBy(() -> upload("data/broken", 16 * MIB)).isInstanceOf(IOException.class)
+        .hasMessageContaining("data/broken");
+    assertThat(sink.stat("data/broken")).isEmpty();
+    assertNoUploadLeft();
+  }
+
+  @Test
+  void readThatBreaksOffResumesFromWhereItStopped() throws IOException {
+    byte[] sha = upload("data/resume", 3 * MIB + 17);
+    http.rule(c -> c.operation().equals("GETObject") && c.attempt() <= 2 ? new BreakResponseAfter(MIB + 5)
+        : FaultyHttpClient.PASS);
+    assertThat(download("data/resume")).isEqualTo(sha);
+    assertThat(http.attempts("GETObject")).isEqualTo(3);
+  }
+
+  @Test
+  void throttledListingIsRetried() throws IOException {
+    upload("k/1", 10);
+    http.rule(c -> c.operation().equals("ListObjects") && c.attempt() == 1 ? new Error(503, "SlowDown")
+        : FaultyHttpClient.PASS);
+    try (var s = sink.list("k/")) {
+      assertThat(s.map(io.backup4j.api.ObjectInfo::key)).containsExactly("k/1");
+    }
+  }
+}
