@@ -302,6 +302,11 @@ final class S3PartWriter implements PartWriter {
     if (conditional) {
       r.ifNoneMatch("*");
     }
+    if (sink.config.sse() == S3Sink.Sse.CUSTOMER) {
+      // AWS wants the key on Complete when checksums are involved; s3proxy always does
+      S3Sink.SseCustomer k = sink.sseCustomer();
+      r.sseCustomerAlgorithm("AES256").sseCustomerKey(k.key()).sseCustomerKeyMD5(k.keyMd5());
+    }
     try {
       sink.s3.completeMultipartUpload(r.build());
     } catch (SdkException e) {

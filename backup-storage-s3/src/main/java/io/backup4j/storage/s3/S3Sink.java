@@ -529,6 +529,11 @@ public final class S3Sink implements BackupSink {
           LOG.info("created bucket {}", bucket);
           return;
         } catch (SdkException ce) {
+          if (S3Errors.isNotImplemented(ce) && config.objectLockMode() != null) {
+            throw new ConfigurationException("creating bucket " + bucket + " with Object Lock failed: the server does"
+                + " not implement Object Lock (" + S3Errors.describe(ce) + "); create the bucket yourself or drop"
+                + " objectLockMode", ce);
+          }
           throw S3Errors.translate("creating bucket " + bucket, ce);
         }
       }
