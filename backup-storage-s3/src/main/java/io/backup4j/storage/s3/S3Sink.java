@@ -492,9 +492,12 @@ public final class S3Sink implements BackupSink {
         && !key.startsWith("locks/") && !key.endsWith(".json");
   }
 
-  /** Whether an object gets Object Lock retention: everything but lock files, which must stay deletable. */
+  /**
+   * Whether an object gets Object Lock retention: everything but the engine's lock files and in-flight markers
+   * ({@code locks/}, {@code pending/}), which it must delete when a backup ends.
+   */
   boolean retentionApplies(String key) {
-    return config.objectLockMode() != null && !key.startsWith("locks/");
+    return config.objectLockMode() != null && !key.startsWith("locks/") && !key.startsWith("pending/");
   }
 
   void ensureOpen() {

@@ -118,6 +118,45 @@ class S3EndToEndTest {
     }
   }
 
+  /**
+   * A backup into an Object Lock repository succeeds (locks and in-flight markers stay deletable), and deleting it
+   * is refused while the data is retained. s3proxy does not implement retention, so the retention real S3 would report
+   * for the locked objects is added to HEAD responses by an interceptor.
+   */
+  @Test
+  void objectLockedBackupCommitsAndCannotBeDeleted() throws IOException {
+    Path tree = tree();
+    String until = java.time.Instant.now().plus(java.time.Duration.ofDays(7)).truncatedTo(
+        java.time.temporal.ChronoUnit.SECONDS).toString();
+    software.amazon.awssdk.core.interceptor.ExecutionInterceptor retention =
+        new software.amazon.awssdk.core.interceptor.ExecutionInterceptor() {
+          @Override
+          public software.amazon.awssdk.http.SdkHttpResponse modifyHttpResponse(
+              software.amazon.awssdk.core.interceptor.Context.ModifyHttpResponse context,
+              software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
+            if (context.request() instanceof software.amazon.awssdk.services.s3.model.HeadObjectRequest h
+                && (h.key().contains("/data/") || h.key().contains("/catalog/"))) {
+              return context.httpResponse().toBuilder().putHeader("x-amz-object-lock-mode", "COMPLIANCE")
+                  .putHeader("x-amz-object-lock-retain-until-date", until).build();
+            }
+            return context.httpResponse();
+          }
+        };
+    try (S3Sink sink = S3TestSupport.builder(S3, BUCKET, "locked").partSize(5 << 20)
+            .objectLock(software.amazon.awssdk.services.s3.model.ObjectLockMode.COMPLIANCE,
+                java.time.Duration.ofDays(7))
+            .addExecutionInterceptor(retention).build();
+        Backups backups = Backups.builder().sink(sink).temporaryDirectory(dir.resolve("tmp")).build()) {
+      Manifest m = backups.backup(BackupJob.builder().source("files:" + tree).build());
+      backups.verify(m.id());
+      assertThatThrownBy(() -> backups.delete(m.id())).isInstanceOf(io.backup4j.api.AccessDeniedException.class)
+          .hasMessageContaining("Object Lock").hasMessageContaining(until);
+      assertThat(backups.list()).extracting(Manifest::id).containsExactly(m.id());
+      backups.restore(m.id(), RestoreJob.builder(dir.resolve("restored").toString()).build());
+    }
+    assertThat(contents(dir.resolve("restored"))).isEqualTo(contents(tree));
+  }
+
   /** Relative path to content (directories as "dir") of every entry under {@code root}. */
   static Map<String, String> contents(Path root) throws IOException {
     Map<String, String> out = new TreeMap<>();

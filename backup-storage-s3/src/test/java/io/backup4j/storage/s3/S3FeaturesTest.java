@@ -183,6 +183,7 @@ class S3FeaturesTest {
       write(sink, "data/b1/part", 1000);
       write(sink, "locks/set", 10);
       write(sink, "catalog/b1.json", 10);
+      write(sink, "pending/b1.json", 10);
       PutObjectRequest part = (PutObjectRequest) writes.byKey.get(prefix + "/data/b1/part");
       assertThat(part.objectLockMode()).isEqualTo(ObjectLockMode.GOVERNANCE);
       assertThat(part.objectLockRetainUntilDate()).isBetween(before.plus(Duration.ofDays(1)).minusSeconds(5),
@@ -191,6 +192,9 @@ class S3FeaturesTest {
           .isEqualTo(ObjectLockMode.GOVERNANCE);
       assertThat(((PutObjectRequest) writes.byKey.get(prefix + "/locks/set")).objectLockMode())
           .as("lock files stay deletable").isNull();
+      assertThat(((PutObjectRequest) writes.byKey.get(prefix + "/pending/b1.json")).objectLockMode())
+          .as("in-flight markers stay deletable").isNull();
+      sink.delete("pending/b1.json");
 
       assertThatThrownBy(() -> sink.deleteAll(List.of("data/b1/part", "locks/set", "catalog/b1.json")))
           .isInstanceOf(AccessDeniedException.class).hasMessageContaining("data/b1/part")
