@@ -937,8 +937,12 @@ public final class S3Sink implements BackupSink {
       try {
         client = b.build();
       } catch (SdkException e) {
+        if (resolvedRegion == null && String.valueOf(e.getMessage()).contains("Unable to load region")) {
+          throw new ConfigurationException("no AWS region for s3://" + bucket + ": set region= (or AWS_REGION, or"
+              + " a region in the AWS profile)", e);
+        }
         throw new ConfigurationException("could not configure the S3 client for s3://" + bucket + ": "
-            + S3Errors.describe(e) + (region == null ? "; set region= (or AWS_REGION)" : ""), e);
+            + S3Errors.describe(e), e);
       }
       S3Sink sink = new S3Sink(config, client);
       try {
