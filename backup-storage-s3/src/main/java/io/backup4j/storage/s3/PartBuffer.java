@@ -54,7 +54,8 @@ final class PartBuffer {
               PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))
           : Files.createTempFile(temporaryDirectory, "backup4j-s3-", ".part");
       this.file = f;
-      this.fileOut = Files.newOutputStream(f, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+      this.fileOut = new java.io.BufferedOutputStream(
+          Files.newOutputStream(f, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING), 64 << 10);
     }
   }
 

@@ -84,11 +84,13 @@ final class S3PartWriter implements PartWriter {
   }
 
   private final class Stream extends OutputStream {
+    private final byte[] one = new byte[1];
     private boolean streamClosed;
 
     @Override
     public void write(int b) throws IOException {
-      write(new byte[] {(byte) b}, 0, 1);
+      one[0] = (byte) b;
+      write(one, 0, 1);
     }
 
     @Override

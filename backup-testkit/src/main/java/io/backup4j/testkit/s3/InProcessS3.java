@@ -75,6 +75,7 @@ public final class InProcessS3 implements AutoCloseable {
   public static InProcessS3 start(Path directory) {
     Objects.requireNonNull(directory, "directory is null");
     try {
+      java.nio.file.Files.createDirectories(directory);
       return new InProcessS3(new FilesystemNio2BlobStore(directory.toAbsolutePath().toString()));
     } catch (Exception e) {
       throw new IllegalStateException("could not start the in-process S3 server (s3proxy): " + e, e);
