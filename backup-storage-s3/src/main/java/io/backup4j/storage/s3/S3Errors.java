@@ -63,7 +63,8 @@ final class S3Errors {
     }
     if (status == 403) {
       return new AccessDeniedException(what + " failed: access denied (" + detail
-          + "); the credentials lack permission for this bucket or key, or the object is protected by Object Lock", e);
+          + "); check the credentials (accessKey/secretKey, the s3.* secrets or the AWS default chain) and that they"
+          + " may access this bucket and prefix", e);
     }
     if (code.equals("NoSuchBucket")) {
       return new NotFoundException(what + " failed: the bucket does not exist (" + detail

@@ -76,7 +76,15 @@ public final class S3SinkProvider implements SinkProvider {
       throw new ConfigurationException("missing bucket in " + Redaction.redact(location.toString())
           + "; use s3://bucket/prefix");
     }
-    Map<String, String> o = new LinkedHashMap<>(query(location));
+    Map<String, String> fromUri = query(location);
+    for (String name : SENSITIVE) {
+      if (fromUri.containsKey(name)) {
+        throw new ConfigurationException(name + " must not be part of the s3: URI (URIs end up in logs, manifests and"
+            + " shell history); pass it as an option or a secret (s3." + name + "), or use the AWS default credential"
+            + " chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, profiles, instance roles)");
+      }
+    }
+    Map<String, String> o = new LinkedHashMap<>(fromUri);
     o.putAll(options);
     Set<String> unknown = new TreeSet<>(o.keySet());
     unknown.removeAll(OPTIONS);
@@ -110,12 +118,23 @@ public final class S3SinkProvider implements SinkProvider {
     }));
     ifSet(o, "profile", b::profile);
 
+    // explicit options, then the application's secrets, then the environment the application supplied; the SDK's
+    // default chain (which reads the real process environment, profiles and instance roles) comes last
     Optional<String> accessKey = Optional.ofNullable(o.get("accessKey"))
         .or(() -> context.secret("s3.accessKey").map(s -> new String(s.reveal())));
     Optional<Secret> secretKey = Optional.ofNullable(o.get("secretKey")).map(Secret::of)
         .or(() -> context.secret("s3.secretKey"));
     Optional<Secret> sessionToken = Optional.ofNullable(o.get("sessionToken")).map(Secret::of)
         .or(() -> context.secret("s3.sessionToken"));
+    if (accessKey.isEmpty() && secretKey.isEmpty() && o.get("profile") == null) {
+      Optional<String> envKey = context.environment("AWS_ACCESS_KEY_ID");
+      Optional<String> envSecret = context.environment("AWS_SECRET_ACCESS_KEY");
+      if (envKey.isPresent() && envSecret.isPresent()) {
+        accessKey = envKey;
+        secretKey = envSecret.map(Secret::of);
+        sessionToken = context.environment("AWS_SESSION_TOKEN").map(Secret::of);
+      }
+    }
     if (accessKey.isPresent() != secretKey.isPresent()) {
       throw new ConfigurationException("give both accessKey and secretKey (options or secrets s3.accessKey and"
           + " s3.secretKey), or neither to use the AWS default credential chain");

@@ -399,6 +399,24 @@ class S3SinkTest {
   }
 
   @Test
+  void credentialsCanComeFromTheApplicationSuppliedEnvironment() throws IOException {
+    TestContext ctx = new TestContext(tmp, Map.of(), Map.of("AWS_ACCESS_KEY_ID", S3.accessKey(),
+        "AWS_SECRET_ACCESS_KEY", S3.secretKey()));
+    try (BackupSink sink = new S3SinkProvider().open(URI.create(S3.uri(BUCKET, newPrefix())), Map.of(), true, ctx)) {
+      write(sink, "k", new byte[] {2});
+      assertThat(read(sink, "k")).containsExactly(2);
+    }
+  }
+
+  @Test
+  void secretsInTheUriAreRefusedWithoutEchoingThem() {
+    String uri = S3.uri(BUCKET, "p") + "&accessKey=" + S3.accessKey() + "&secretKey=" + S3.secretKey();
+    assertThatThrownBy(() -> new S3SinkProvider().open(URI.create(uri), Map.of(), true, new TestContext(tmp)))
+        .isInstanceOf(ConfigurationException.class).hasMessageContaining("must not be part of the s3: URI")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain(S3.secretKey()));
+  }
+
+  @Test
   void wrongSecretIsAccessDeniedWithoutTheSecretInTheMessage() {
     SinkProvider provider = new S3SinkProvider();
     String wrong = "WrongSecretValue-1234567890";
