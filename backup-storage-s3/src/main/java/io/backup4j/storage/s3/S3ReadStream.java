@@ -36,7 +36,9 @@ final class S3ReadStream extends InputStream {
     this.sink = sink;
     this.key = key;
     this.position = offset;
-    this.end = length < 0 ? -1 : offset + length;
+    long e = offset + length;
+    // a length running past Long.MAX_VALUE means "to the end of the object"
+    this.end = length < 0 || e < 0 ? -1 : e;
   }
 
   /** Opens the object; a missing key is a {@link NotFoundException} here, not on the first read. */

@@ -605,8 +605,10 @@ public final class S3Sink implements BackupSink {
 
     private Builder(String bucket) {
       Objects.requireNonNull(bucket, "bucket is null");
-      if (!bucket.matches("[a-z0-9][a-z0-9.\\-_]{1,254}")) {
-        throw new ConfigurationException("invalid bucket name '" + printable(bucket) + "': use 3-255 lower-case letters, digits, '.', '-' or '_'");
+      // AWS allows lower case only for new buckets; legacy buckets and some S3-compatible stores have upper case
+      if (!bucket.matches("[A-Za-z0-9][A-Za-z0-9.\\-_]{1,254}")) {
+        throw new ConfigurationException("invalid bucket name '" + printable(bucket) + "': use 2-255 letters,"
+            + " digits, '.', '-' or '_'");
       }
       this.bucket = bucket;
     }
