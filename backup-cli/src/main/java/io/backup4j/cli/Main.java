@@ -149,7 +149,7 @@ public final class Main implements Callable<Integer> {
     long n = Long.parseLong(m.group(1));
     boolean binary = m.group(3) == null || m.group(3).toLowerCase(Locale.ROOT).startsWith("i");
     long unit = binary ? 1024 : 1000;
-    int exp = "KMGT".indexOf(m.group(2).toUpperCase(Locale.ROOT)) + 1;
+    int exp = m.group(2).isEmpty() ? 0 : "KMGT".indexOf(m.group(2).toUpperCase(Locale.ROOT)) + 1;
     for (int i = 0; i < exp; i++) {
       n *= unit;
     }
@@ -358,6 +358,24 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--verify-first", description = "Verify the whole backup before writing anything.")
     boolean verifyFirst;
 
+    @Option(names = "--create", description = "PostgreSQL: create the target database.")
+    boolean create;
+
+    @Option(names = "--clean", description = "PostgreSQL: replace the objects of a non-empty target database.")
+    boolean clean;
+
+    @Option(names = "--tables", paramLabel = "<schema.table,...>", description = "PostgreSQL: restore only these tables.")
+    @Nullable String tables;
+
+    @Option(names = "--schema-only", description = "PostgreSQL: restore the schema, no data.")
+    boolean schemaOnly;
+
+    @Option(names = "--data-only", description = "PostgreSQL: restore the data, no schema.")
+    boolean dataOnly;
+
+    @Option(names = "--jobs", paramLabel = "<n>", description = "PostgreSQL: parallel restore jobs.")
+    @Nullable Integer jobs;
+
     @Override
     public Integer call() {
       if ((target == null) == (targetDir == null)) {
@@ -368,11 +386,29 @@ public final class Main implements Callable<Integer> {
         String where = target != null ? target : targetDir;
         RestoreJob.Builder job = RestoreJob.builder(where).verifyFirst(verifyFirst).cancellation(cancelOnSignal());
         options.forEach(job::option);
-        if (targetDir != null) {
-          job.option("targetDir", "true");
+        if (targetDir != null && !"files".equals(m.sourceKind())) {
+          job.option("targetDir", "true"); // e.g. Redis: write dump.rdb instead of restoring into a server
         }
         if (overwrite) {
           job.option("overwrite", "true");
+        }
+        if (create) {
+          job.option("create", "true");
+        }
+        if (clean) {
+          job.option("clean", "true");
+        }
+        if (tables != null) {
+          job.option("tables", tables);
+        }
+        if (schemaOnly) {
+          job.option("schemaOnly", "true");
+        }
+        if (dataOnly) {
+          job.option("dataOnly", "true");
+        }
+        if (jobs != null) {
+          job.option("jobs", Integer.toString(jobs));
         }
         transformOptionMap().forEach((t, kv) -> kv.forEach((k, v) -> job.transformOption(t, k, v)));
         backups.restore(m.id(), job.build());

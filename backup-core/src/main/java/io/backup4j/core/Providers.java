@@ -84,9 +84,15 @@ public final class Providers {
         String key = name.toLowerCase(Locale.ROOT);
         P previous = byName.putIfAbsent(key, provider);
         if (previous != null && previous.getClass() != provider.getClass()) {
-          throw new ConfigurationException("two " + type.getSimpleName() + "s claim the name '" + key + "': "
-              + previous.getClass().getName() + " and " + provider.getClass().getName()
-              + "; remove one of the two jars from the class path");
+          String property = "backup4j.provider." + type.getSimpleName() + "." + key;
+          String chosen = System.getProperty(property);
+          if (provider.getClass().getName().equals(chosen)) {
+            byName.put(key, provider);
+          } else if (!previous.getClass().getName().equals(chosen)) {
+            throw new ConfigurationException("two " + type.getSimpleName() + "s claim the name '" + key + "': "
+                + previous.getClass().getName() + " and " + provider.getClass().getName()
+                + "; remove one of the two jars from the class path, or choose one with -D" + property + "=<class name>");
+          }
         }
       }
     }

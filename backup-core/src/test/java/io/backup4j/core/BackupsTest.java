@@ -291,6 +291,60 @@ class BackupsTest {
   }
 
   @Test
+  void verifyAfterBackupUsesTheRunsOwnTransformInstances() {
+    // an instance no provider can recreate (like a transform holding a key the manifest never records)
+    io.backup4j.api.Transform custom = renamed(new TestSources.Xor().create(Map.of("with", "7"), null), "custom-xor");
+    Manifest m = backups.backup(BackupJob.builder().source(new TestSources.Source(2, 5000, 9)).transform(custom)
+        .verifyAfterBackup(true).build());
+    assertThat(backups.list()).extracting(Manifest::id).containsExactly(m.id());
+  }
+
+  @Test
+  void backupThatFailsItsVerificationIsRemoved() {
+    io.backup4j.api.Transform xor = new TestSources.Xor().create(Map.of("with", "7"), null);
+    io.backup4j.api.Transform broken = new io.backup4j.api.Transform() {
+      @Override
+      public io.backup4j.api.TransformSpec spec() {
+        return xor.spec();
+      }
+
+      @Override
+      public java.io.OutputStream encode(java.io.OutputStream downstream) throws IOException {
+        return xor.encode(downstream);
+      }
+
+      @Override
+      public java.io.InputStream decode(java.io.InputStream upstream) throws IOException {
+        return new TestSources.Xor().create(Map.of("with", "8"), null).decode(upstream); // the wrong key
+      }
+    };
+    assertThatThrownBy(() -> backups.backup(BackupJob.builder().source(new TestSources.Source(1, 5000, 9)).transform(broken)
+        .verifyAfterBackup(true).build()))
+        .isInstanceOf(IntegrityException.class).hasMessageContaining("failed its verification and was removed");
+    assertThat(backups.list()).isEmpty();
+    assertThat(sink.keys("data/")).isEmpty();
+  }
+
+  private static io.backup4j.api.Transform renamed(io.backup4j.api.Transform t, String name) {
+    return new io.backup4j.api.Transform() {
+      @Override
+      public io.backup4j.api.TransformSpec spec() {
+        return new io.backup4j.api.TransformSpec(name, t.spec().parameters());
+      }
+
+      @Override
+      public java.io.OutputStream encode(java.io.OutputStream downstream) throws IOException {
+        return t.encode(downstream);
+      }
+
+      @Override
+      public java.io.InputStream decode(java.io.InputStream upstream) throws IOException {
+        return t.decode(upstream);
+      }
+    };
+  }
+
+  @Test
   void backupByUriUsesTheSourceProvider() {
     Manifest m = backups.backup(BackupJob.builder().source("test:demo").sourceOption("parts", "1").sourceOption("size", "77")
         .transform("xor", Map.of("with", "3")).build());

@@ -90,6 +90,9 @@ public abstract class BackupSinkConformanceTest {
 
   /**
    * Returns a new sink on a fresh, empty repository. Called once per test; the suite closes the sink after the test.
+   *
+   * <p>It is called from the suite's own {@code @BeforeEach}, which JUnit runs before the subclass's
+   * {@code @BeforeEach} methods: start servers in a {@code @BeforeAll} method or inside this method.
    */
   protected abstract BackupSink newSink() throws Exception;
 
@@ -117,6 +120,14 @@ public abstract class BackupSinkConformanceTest {
     return null;
   }
 
+  /**
+   * A second sink on the same repository as the current test's {@link #sink()} (the engine opens a repository anew
+   * for each backup, list and restore), or {@code null} to skip the tests that need one.
+   */
+  protected @Nullable BackupSink newSinkOnSameRepository() throws Exception {
+    return null;
+  }
+
   /** The size of the large object streamed through the sink; at least 100 MiB unless the storage cannot hold it. */
   protected long largeObjectSize() {
     return 100L * MIB;
@@ -133,6 +144,15 @@ public abstract class BackupSinkConformanceTest {
    */
   protected long abortedWriteSize() {
     return 6L * MIB;
+  }
+
+  /**
+   * The length of the longest key the round-trip test stores: {@link StorageKeys#MAX_LENGTH} by default. A sink that
+   * stores keys below a prefix of its own (an S3 prefix shares the 1,024-byte key limit) may return less, but not less
+   * than 255.
+   */
+  protected int longestKeyLength() {
+    return StorageKeys.MAX_LENGTH;
   }
 
   /** How many threads the concurrency tests use. */
@@ -233,13 +253,14 @@ public abstract class BackupSinkConformanceTest {
 
   @Test
   public void keysWithSpacesUnicodeAndPunctuationRoundTrip() throws IOException {
+    int longest = longestKeyLength();
+    assertThat(longest).as("longestKeyLength()").isBetween(255, StorageKeys.MAX_LENGTH);
     List<String> keys = List.of(
         "dir with space/file name.txt",
         "unicode/\u00fc\u00e9\u00df-\u65e5\u672c-\u0416",
         "punct/a+b%20c&d=e~f'g(h)i,j;k@l$m!n#o[p]q{r}s^t`u",
         "dots/.hidden/..double-dot-name/...",
-        "x".repeat(200) + "/" + "y".repeat(200) + "/" + "z".repeat(200) + "/" + "w".repeat(200) + "/"
-            + "v".repeat(StorageKeys.MAX_LENGTH - 4 * 201));
+        longKey(longest));
     for (String key : keys) {
       assertThat(StorageKeys.isValid(key)).as("test key is valid: %s", key).isTrue();
       write(key, key.getBytes(StandardCharsets.UTF_8), WriteMode.OVERWRITE, Shape.WHOLE);
@@ -338,6 +359,20 @@ public abstract class BackupSinkConformanceTest {
     assertThatThrownBy(() -> sink().openRead("stat/dir")).isInstanceOf(NotFoundException.class);
   }
 
+  @Test
+  public void keysBelowAnObjectsNameAreMissingNotErrors() throws IOException {
+    // Object stores allow "obj" and "obj/below" side by side, file systems do not; both must treat the second as
+    // simply missing while only the first exists.
+    write("obj", new byte[] {1}, WriteMode.OVERWRITE, Shape.WHOLE);
+    assertThat(sink().stat("obj/below")).isEmpty();
+    assertThatThrownBy(() -> sink().openRead("obj/below").close()).isInstanceOf(NotFoundException.class);
+    assertThatThrownBy(() -> sink().openRead("obj/below", 0, 1).close()).isInstanceOf(NotFoundException.class);
+    sink().delete("obj/below");
+    assertThat(listKeys("obj/")).isEmpty();
+    assertThat(listKeys("obj/below/")).isEmpty();
+    assertThat(listKeys("")).containsExactly("obj");
+  }
+
   // --------------------------------------------------------------------------------------------------------- list
 
   @Test
@@ -377,6 +412,11 @@ public abstract class BackupSinkConformanceTest {
     assertThat(listKeys("")).containsExactlyElementsOf(all);
     assertThat(listKeys("many/010")).containsExactlyElementsOf(
         expected.stream().filter(k -> k.startsWith("many/010")).collect(Collectors.toList()));
+
+    try (Stream<ObjectInfo> s = sink().list("many/")) {
+      assertThat(s.limit(3)).as("a listing abandoned after a few keys").extracting(ObjectInfo::key)
+          .containsExactlyElementsOf(expected.subList(0, 3));
+    }
 
     sink().deleteAll(keys);
     assertThat(listKeys("many/")).isEmpty();
@@ -570,6 +610,7 @@ public abstract class BackupSinkConformanceTest {
       try (PartWriter w = sink().openWrite("atomic/failed", WriteMode.OVERWRITE);
           InputStream in = new GeneratedData(5, size)) {
         in.transferTo(w.stream());
+        w.stream().flush(); // whatever the sink does with flushed bytes, they must stay invisible
         throw new IOException("simulated source failure after " + size + " bytes");
       }
     });
@@ -615,12 +656,12 @@ public abstract class BackupSinkConformanceTest {
 
   @Test
   public void commitIsIdempotentAndCloseAfterCommitKeepsTheObject() throws IOException {
-    try (PartWriter w = sink().openWrite("atomic/twice", WriteMode.CREATE_ONLY)) {
-      w.stream().write(new byte[] {7});
-      w.commit();
-      w.commit();
-      w.close();
-    }
+    PartWriter w = sink().openWrite("atomic/twice", WriteMode.CREATE_ONLY);
+    w.stream().write(new byte[] {7});
+    w.commit();
+    w.commit();
+    w.close();
+    w.close(); // idempotent
     assertThat(read("atomic/twice", Shape.WHOLE)).containsExactly(7);
   }
 
@@ -710,6 +751,28 @@ public abstract class BackupSinkConformanceTest {
       return null;
     });
     assertThat(listKeys("")).isEmpty();
+  }
+
+  @Test
+  public void objectsAreSharedWithAnotherSinkOnTheSameRepository() throws Exception {
+    write("shared/first", new byte[] {1}, WriteMode.OVERWRITE, Shape.WHOLE);
+    BackupSink other = newSinkOnSameRepository();
+    assumeThat(other).as("newSinkOnSameRepository() is not overridden, so reopening is not checked").isNotNull();
+    try (BackupSink second = Objects.requireNonNull(other)) {
+      assertThat(second.stat("shared/first")).map(ObjectInfo::size).contains(1L);
+      try (InputStream in = second.openRead("shared/first")) {
+        assertThat(in.readAllBytes()).containsExactly(1);
+      }
+      try (PartWriter w = second.openWrite("shared/second", WriteMode.CREATE_ONLY)) {
+        w.stream().write(2);
+        w.commit();
+      }
+      assertThatThrownBy(() -> write("shared/second", new byte[] {3}, WriteMode.CREATE_ONLY, Shape.WHOLE))
+          .as("create-only across sinks").isInstanceOf(AlreadyExistsException.class);
+    }
+    // Closing the second sink leaves the first one working.
+    assertThat(listKeys("shared/")).containsExactly("shared/first", "shared/second");
+    assertThat(read("shared/second", Shape.WHOLE)).containsExactly(2);
   }
 
   // ---------------------------------------------------------------------------------------------------- discovery
@@ -855,6 +918,22 @@ public abstract class BackupSinkConformanceTest {
     assertThat(listKeys("")).as("listing").isEmpty();
     assertThatThrownBy(() -> sink().openRead(key).close()).as("read of %s", key)
         .isInstanceOf(NotFoundException.class);
+  }
+
+  /** A key of exactly {@code length} characters in segments of at most 200 (file systems allow 255 per name). */
+  private static String longKey(int length) {
+    StringBuilder b = new StringBuilder("long");
+    char c = 'a';
+    while (b.length() < length) {
+      int segment = Math.min(200, length - b.length() - 1);
+      if (segment < 1) {
+        b.append('x');
+        continue;
+      }
+      b.append('/').append(String.valueOf(c).repeat(segment));
+      c++;
+    }
+    return b.toString();
   }
 
   private static List<String> sorted(List<String> keys) {

@@ -18,6 +18,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -84,6 +85,7 @@ public final class LocalSink implements BackupSink {
   private final FileAttribute<?>[] fileMode;
   private final FileAttribute<?>[] dirMode;
   private volatile @Nullable Boolean hardLinks;
+  private volatile boolean dirSyncUnsupportedReported;
 
   private LocalSink(Path root) {
     this.root = root;
@@ -156,14 +158,13 @@ public final class LocalSink implements BackupSink {
     Objects.requireNonNull(mode, "mode is null");
     Path target = resolve(key);
     Path dir = Objects.requireNonNull(target.getParent());
-    List<Path> created = new ArrayList<>();
     for (int attempt = 1; ; attempt++) {
       Path temp = dir.resolve(TEMP_PREFIX + HexFormat.of().formatHex(randomBytes()));
       try {
-        createDirectories(key, dir, created);
+        createDirectories(key, dir);
         FileChannel channel = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
             LinkOption.NOFOLLOW_LINKS), fileMode);
-        return new LocalPartWriter(key, mode, target, temp, channel, created);
+        return new LocalPartWriter(key, mode, target, temp, channel);
       } catch (NoSuchFileException e) {
         // A concurrent delete() pruned a directory (it looked empty) between our mkdir and the next step; build the
         // path again. Once our temporary file exists, the directory is no longer empty and cannot be pruned.
@@ -183,19 +184,18 @@ public final class LocalSink implements BackupSink {
   }
 
   /**
-   * Creates the directories of {@code key} below the root one by one (mode 0700), adding those it created to
-   * {@code created}, and checks that the result is really inside the repository.
+   * Creates the directories of {@code key} below the root one by one (mode 0700) and checks that the result is really
+   * inside the repository.
    *
    * @throws NoSuchFileException if a concurrent prune removed a directory on the way; the caller retries
    */
-  private void createDirectories(String key, Path dir, List<Path> created) throws IOException {
+  private void createDirectories(String key, Path dir) throws IOException {
     if (!dir.equals(root)) {
       Path current = root;
       for (Path segment : root.relativize(dir)) {
         current = current.resolve(segment);
         try {
           Files.createDirectory(current, dirMode);
-          created.add(current);
         } catch (FileAlreadyExistsException e) {
           if (!Files.isDirectory(current)) {
             throw new SinkException("cannot store '" + key + "': " + current + " is a file, and a local repository "
@@ -215,18 +215,17 @@ public final class LocalSink implements BackupSink {
     private final Path target;
     private final Path temp;
     private final FileChannel channel;
-    private final List<Path> createdDirs;
     private final ChannelOutputStream stream;
     private boolean committed;
     private boolean finished;
+    private boolean published;
 
-    LocalPartWriter(String key, WriteMode mode, Path target, Path temp, FileChannel channel, List<Path> createdDirs) {
+    LocalPartWriter(String key, WriteMode mode, Path target, Path temp, FileChannel channel) {
       this.key = key;
       this.mode = mode;
       this.target = target;
       this.temp = temp;
       this.channel = channel;
-      this.createdDirs = createdDirs;
       this.stream = new ChannelOutputStream(channel, BUFFER);
     }
 
@@ -259,11 +258,8 @@ public final class LocalSink implements BackupSink {
         } else {
           Files.move(temp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         }
-        syncDirectory(target.getParent());
-        // New directories are only durable once their own parent directory is synced.
-        for (Path d : createdDirs) {
-          syncDirectory(d.getParent());
-        }
+        published = true;
+        syncDirectories(Objects.requireNonNull(target.getParent()));
         ok = true;
         committed = true;
       } catch (IOException e) {
@@ -283,7 +279,12 @@ public final class LocalSink implements BackupSink {
         } catch (FileAlreadyExistsException e) {
           throw alreadyExists();
         }
-        Files.delete(temp);
+        // The object is committed now; a leftover second name for it is only clutter, removed when stale.
+        try {
+          Files.delete(temp);
+        } catch (IOException e) {
+          LOG.warn("committed '{}' but could not remove its temporary name {}: {}", key, temp, e.toString());
+        }
       } else {
         // No hard links here (some network and FUSE file systems): check, then rename. Not atomic, and
         // features() does not claim CONDITIONAL_CREATE.
@@ -309,6 +310,15 @@ public final class LocalSink implements BackupSink {
     }
 
     private void discard() {
+      if (published) {
+        // Published but not made durable (a directory fsync failed): the commit failed, so the object must not stay
+        // visible looking complete.
+        try {
+          Files.deleteIfExists(target);
+        } catch (IOException e) {
+          LOG.warn("could not remove {} after its commit failed; delete it: {}", target, e.toString());
+        }
+      }
       stream.seal();
       try {
         channel.close();
@@ -352,18 +362,8 @@ public final class LocalSink implements BackupSink {
 
   /** Returns the real path of the regular file stored under {@code key}, or throws {@link NotFoundException}. */
   private Path existingObject(String key, Path path) {
-    Path real;
-    try {
-      real = path.toRealPath();
-    } catch (NoSuchFileException e) {
-      throw notFound(key);
-    } catch (IOException e) {
-      throw failure("cannot read '" + key + "' at " + path, e);
-    }
-    if (!real.startsWith(root)) {
-      throw escape(key, path);
-    }
-    if (!Files.isRegularFile(real)) {
+    Path real = realPath(key, path);
+    if (real == null || !Files.isRegularFile(real)) {
       throw notFound(key);
     }
     return real;
@@ -372,16 +372,9 @@ public final class LocalSink implements BackupSink {
   @Override
   public Optional<ObjectInfo> stat(String key) throws IOException {
     Path path = resolve(key);
-    Path real;
-    try {
-      real = path.toRealPath();
-    } catch (NoSuchFileException e) {
+    Path real = realPath(key, path);
+    if (real == null) {
       return Optional.empty();
-    } catch (IOException e) {
-      throw failure("cannot stat '" + key + "' at " + path, e);
-    }
-    if (!real.startsWith(root)) {
-      throw escape(key, path);
     }
     try {
       BasicFileAttributes a = Files.readAttributes(real, BasicFileAttributes.class);
@@ -411,15 +404,7 @@ public final class LocalSink implements BackupSink {
     String namePrefix = prefix.substring(slash + 1);
     Path start = dirPart.isEmpty() ? root : root.resolve(dirPart);
     if (!dirPart.isEmpty()) {
-      try {
-        Path real = start.toRealPath();
-        if (!real.startsWith(root)) {
-          throw escape(dirPart, start);
-        }
-      } catch (NoSuchFileException e) {
-        return Stream.empty();
-      }
-      if (!Files.isDirectory(start, LinkOption.NOFOLLOW_LINKS)) {
+      if (realPath(dirPart, start) == null || !Files.isDirectory(start, LinkOption.NOFOLLOW_LINKS)) {
         return Stream.empty();
       }
     }
@@ -523,6 +508,11 @@ public final class LocalSink implements BackupSink {
       syncDirectory(dir);
     } catch (NoSuchFileException e) {
       return;
+    } catch (FileSystemException e) {
+      if (blockedByFile(path)) {
+        return; // 'a/b' while 'a' is an object: there is nothing to delete
+      }
+      throw failure("cannot delete '" + key + "' at " + path, e);
     } catch (IOException e) {
       throw failure("cannot delete '" + key + "' at " + path, e);
     }
@@ -617,14 +607,54 @@ public final class LocalSink implements BackupSink {
    * @throws NotFoundException if {@code dir} does not exist
    */
   private void checkConfined(String key, Path dir) {
-    try {
-      if (!dir.toRealPath().startsWith(root)) {
-        throw escape(key, dir);
-      }
-    } catch (NoSuchFileException e) {
+    if (realPath(key, dir) == null) {
       throw notFound(key);
+    }
+  }
+
+  /**
+   * The real path of {@code path}, or {@code null} if it does not exist (also when a component above it is a file, as
+   * for {@code a/b} while {@code a} is an object).
+   *
+   * @throws SinkException if the real path lies outside the repository (a symbolic link leads out)
+   */
+  private @Nullable Path realPath(String key, Path path) {
+    Path real;
+    try {
+      real = path.toRealPath();
+    } catch (NoSuchFileException e) {
+      return null;
+    } catch (FileSystemException e) {
+      if (blockedByFile(path)) {
+        return null; // ENOTDIR
+      }
+      throw failure("cannot resolve '" + key + "' at " + path, e);
     } catch (IOException e) {
-      throw failure("cannot resolve the directory of '" + key + "'", e);
+      throw failure("cannot resolve '" + key + "' at " + path, e);
+    }
+    if (!real.startsWith(root)) {
+      throw escape(key, path);
+    }
+    return real;
+  }
+
+  /** Whether a component between the root and {@code path} exists and is not a directory, so path cannot exist. */
+  private boolean blockedByFile(Path path) {
+    for (Path p = path.getParent(); p != null && !p.equals(root) && p.startsWith(root); p = p.getParent()) {
+      if (Files.exists(p, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(p)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Syncs {@code dir} and every directory above it up to and including the root, so the new name and any directory
+   * created for it (by this writer or a concurrent one that has not committed yet) survive a crash.
+   */
+  private void syncDirectories(Path dir) throws IOException {
+    for (Path d = dir; d != null && d.startsWith(root); d = d.getParent()) {
+      syncDirectory(d);
     }
   }
 
@@ -634,6 +664,18 @@ public final class LocalSink implements BackupSink {
     }
     try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
       ch.force(true);
+    } catch (IOException e) {
+      // Like PostgreSQL's fsync_fname: some file systems (certain FUSE and network mounts) refuse fsync on a
+      // directory with EINVAL or EBADF. That is "not supported", not a failed write; every other error is real.
+      String m = String.valueOf(e.getMessage());
+      if (!(m.contains("Invalid argument") || m.contains("Bad file descriptor"))) {
+        throw e;
+      }
+      if (!dirSyncUnsupportedReported) {
+        dirSyncUnsupportedReported = true;
+        LOG.warn("the file system of {} does not support fsync on directories ({}); a power loss right after a "
+            + "commit may lose the new name", root, m);
+      }
     }
   }
 

@@ -10,11 +10,13 @@ import io.backup4j.api.spi.ProviderContext;
 import io.backup4j.api.spi.SinkProvider;
 import java.io.IOException;
 import java.net.URI;
+import java.nio.channels.FileChannel;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -175,6 +177,12 @@ public final class LocalSinkProvider implements SinkProvider {
           Files.createDirectories(parent);
         }
         Files.createDirectory(root, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        if (parent != null) {
+          // Make the new repository's own name durable, like every name the sink creates inside it.
+          try (FileChannel ch = FileChannel.open(parent, StandardOpenOption.READ)) {
+            ch.force(true);
+          }
+        }
       } else {
         Files.createDirectories(root);
       }

@@ -22,6 +22,11 @@ class LocalSinkConformanceTest extends BackupSinkConformanceTest {
   }
 
   @Override
+  protected BackupSink newSinkOnSameRepository() {
+    return new LocalSinkProvider().open(tmp().resolve("repo").toUri(), Map.of(), false, TestProviderContext.of(tmp()));
+  }
+
+  @Override
   protected Set<SinkFeature> expectedFeatures() {
     return Set.of(SinkFeature.CONDITIONAL_CREATE, SinkFeature.RANGED_READ);
   }

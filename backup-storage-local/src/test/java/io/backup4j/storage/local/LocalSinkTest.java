@@ -305,6 +305,18 @@ class LocalSinkTest {
   }
 
   @Test
+  void repositoryPathWithSpacesAndUnicodeOpensFromAnEncodedUri() throws Exception {
+    Path odd = tmp.resolve("my backups \u00e9t\u00e9");
+    try (BackupSink sink = open(new URI("file", odd.toString(), null), Map.of(), true)) {
+      write(sink, "x", "x");
+    }
+    assertThat(odd.resolve("x")).hasContent("x");
+    try (BackupSink sink = open(odd.toUri(), Map.of(), false)) {
+      assertThat(sink.stat("x")).isPresent();
+    }
+  }
+
+  @Test
   void remoteHostsAreRefusedWithTheFix() {
     assertThatThrownBy(() -> open(URI.create("file://fileserver/share/repo"), Map.of(), true))
         .isInstanceOf(ConfigurationException.class).hasMessageContaining("fileserver").hasMessageContaining("mount");
@@ -358,6 +370,17 @@ class LocalSinkTest {
         // The rename replaced the directory entry; the open file keeps the bytes it had.
         assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("first version");
       }
+    }
+  }
+
+  @Test
+  void deleteAllWithAnInvalidKeyDeletesNothing() throws IOException {
+    try (BackupSink sink = open()) {
+      write(sink, "a", "a");
+      write(sink, "b", "b");
+      assertThatThrownBy(() -> sink.deleteAll(List.of("a", "../b", "b"))).isInstanceOf(ConfigurationException.class);
+      assertThat(sink.stat("a")).isPresent();
+      assertThat(sink.stat("b")).isPresent();
     }
   }
 

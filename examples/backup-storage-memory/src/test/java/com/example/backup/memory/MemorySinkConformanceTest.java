@@ -23,6 +23,12 @@ class MemorySinkConformanceTest extends BackupSinkConformanceTest {
     return new MemorySinkProvider().open(URI.create("memory://" + name), Map.of(), true, TestProviderContext.of(tmp));
   }
 
+  @Override
+  protected BackupSink newSinkOnSameRepository() {
+    Path tmp = Objects.requireNonNull(temporaryDirectory);
+    return new MemorySinkProvider().open(URI.create("memory://" + name), Map.of(), false, TestProviderContext.of(tmp));
+  }
+
   @AfterEach
   void dropRepository() {
     MemorySinkProvider.drop(name);

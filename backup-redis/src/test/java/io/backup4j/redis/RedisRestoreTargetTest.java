@@ -1,0 +1,180 @@
+package io.backup4j.redis;
+
+import static io.backup4j.redis.RedisTestSupport.backup;
+import static io.backup4j.redis.RedisTestSupport.restore;
+import static io.backup4j.redis.RedisTestSupport.server;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.backup4j.api.AlreadyExistsException;
+import io.backup4j.api.ConfigurationException;
+import io.backup4j.api.IntegrityException;
+import io.backup4j.testkit.redis.RedisFixture;
+import io.backup4j.testkit.redis.RedisTestClient;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The directory and live restore targets: refusals, filters, database mapping, TTL handling, damaged input. */
+class RedisRestoreTargetTest {
+  @TempDir Path tmp;
+
+  private FakeSessions.Backup smallBackup(RedisFixture redis) throws Exception {
+    return backup(redis.uri(), Map.of(), Map.of(), tmp.resolve("parts"));
+  }
+
+  @Test
+  void rdbNewerThanTheTargetServerReadsIsRefusedNamingBothVersions() throws Exception {
+    try (RedisFixture redis7 = server("system").start(); RedisTestClient c = redis7.client();
+        RedisFixture redis6 = server("embedded").start(); RedisTestClient c6 = redis6.client()) {
+      c.call("SET", "k", "v");
+      FakeSessions.Backup b = smallBackup(redis7);
+      assertThatThrownBy(() -> restore(b, redis6.uri(), Map.of(), Map.of(), tmp.resolve("rt")))
+          .isInstanceOf(ConfigurationException.class)
+          .hasMessageContaining("RDB version 10")
+          .hasMessageContaining("Redis " + redis6.version())
+          .hasMessageContaining("up to 9")
+          .hasMessageContaining("7.0 or newer");
+      assertThat(c6.integer("DBSIZE")).isZero();
+    }
+  }
+
+  @Test
+  void olderRdbRestoresLiveIntoNewerServer() throws Exception {
+    try (RedisFixture redis6 = server("embedded").start(); RedisTestClient c6 = redis6.client();
+        RedisFixture redis7 = server("system").start(); RedisTestClient c7 = redis7.client()) {
+      RedisData.populate(c6, true);
+      FakeSessions.Backup b = smallBackup(redis6);
+      restore(b, redis7.uri(), Map.of(), Map.of(), tmp.resolve("rt"));
+      RedisData.assertSameData(c6, c7);
+    }
+  }
+
+  @Test
+  void nonEmptyTargetIsRefusedUnlessOverwrite() throws Exception {
+    try (RedisFixture source = server("embedded").start(); RedisTestClient sc = source.client();
+        RedisFixture target = server("embedded").start(); RedisTestClient tc = target.client()) {
+      sc.call("SET", "a", "from-backup");
+      sc.call("SET", "b", "from-backup");
+      FakeSessions.Backup b = smallBackup(source);
+      tc.call("SET", "a", "already-there");
+      tc.call("SET", "other", "kept");
+      assertThatThrownBy(() -> restore(b, target.uri(), Map.of(), Map.of(), tmp.resolve("rt")))
+          .isInstanceOf(ConfigurationException.class)
+          .hasMessageContaining("not empty")
+          .hasMessageContaining("overwrite=true");
+      assertThat(tc.string("GET", "a")).isEqualTo("already-there");
+
+      restore(b, target.uri(), Map.of("overwrite", "true"), Map.of(), tmp.resolve("rt2"));
+      assertThat(tc.string("GET", "a")).isEqualTo("from-backup");
+      assertThat(tc.string("GET", "b")).isEqualTo("from-backup");
+      assertThat(tc.string("GET", "other")).isEqualTo("kept");
+    }
+  }
+
+  @Test
+  void keyPatternAndDatabaseSelectionRestoreOnlyWhatWasAskedFor() throws Exception {
+    try (RedisFixture source = server("embedded").start(); RedisTestClient sc = source.client();
+        RedisFixture target = server("embedded").start(); RedisTestClient tc = target.client()) {
+      RedisData.populate(sc, false);
+      FakeSessions.Backup b = smallBackup(source);
+
+      restore(b, target.uri() + "/7", Map.of("sourceDb", "1", "keys", "hash:*"), Map.of(), tmp.resolve("rt"));
+      tc.call("SELECT", 7);
+      assertThat(tc.list("KEYS", "*")).extracting(k -> new String((byte[]) k))
+          .containsExactlyInAnyOrder("hash:small:1", "hash:big:1");
+      tc.call("SELECT", 0);
+      assertThat(tc.integer("DBSIZE")).isZero();
+      tc.call("SELECT", 1);
+      assertThat(tc.integer("DBSIZE")).isZero();
+    }
+  }
+
+  @Test
+  void keysThatExpiredSinceTheBackupAreSkippedAndTtlsKept() throws Exception {
+    try (RedisFixture source = server("embedded").start(); RedisTestClient sc = source.client();
+        RedisFixture target = server("embedded").start(); RedisTestClient tc = target.client()) {
+      sc.call("SET", "short", "v", "PX", 1500);
+      sc.call("SET", "long", "v", "EX", 3600);
+      sc.call("SET", "forever", "v");
+      FakeSessions.Backup b = smallBackup(source);
+      while (sc.integer("EXISTS", "short") == 1) {
+        Thread.sleep(50); // wait for the source to expire it: the backup now holds an expired key
+      }
+      Thread.sleep(50);
+      FakeSessions.Restore r = restore(b, target.uri(), Map.of(), Map.of(), tmp.resolve("rt"));
+      assertThat(tc.integer("EXISTS", "short")).isZero();
+      assertThat(tc.integer("TTL", "long")).isBetween(3500L, 3600L);
+      assertThat(tc.integer("TTL", "forever")).isEqualTo(-1);
+      assertThat(r.warnings).isEmpty(); // the snapshot holds all 3 keys, as INFO keyspace said
+    }
+  }
+
+  @Test
+  void directoryTargetRefusesAnExistingDumpUnlessOverwriteAndAcceptsFileAndDirSyntax() throws Exception {
+    try (RedisFixture source = server("embedded").start(); RedisTestClient sc = source.client()) {
+      sc.call("SET", "k", "v");
+      FakeSessions.Backup b = smallBackup(source);
+      Path dir = tmp.resolve("out");
+      restore(b, "dir:" + dir, Map.of(), Map.of(), tmp.resolve("rt1"));
+      byte[] first = Files.readAllBytes(dir.resolve("dump.rdb"));
+      assertThat(first).isEqualTo(Files.readAllBytes(b.dir.resolve("dump.rdb")));
+
+      assertThatThrownBy(() -> restore(b, dir.toUri().toString(), Map.of(), Map.of(), tmp.resolve("rt2")))
+          .isInstanceOf(AlreadyExistsException.class)
+          .hasMessageContaining("overwrite=true");
+      restore(b, dir.toUri().toString(), Map.of("overwrite", "true"), Map.of(), tmp.resolve("rt3"));
+      restore(b, dir.toString(), Map.of("fileName", "other.rdb", "targetDir", "true"), Map.of(), tmp.resolve("rt4"));
+      assertThatThrownBy(() -> restore(b, "redis://127.0.0.1:1", Map.of("targetDir", "true"), Map.of(),
+          tmp.resolve("rt5")))
+          .isInstanceOf(ConfigurationException.class).hasMessageContaining("--target-dir takes a directory");
+      try (var files = Files.list(dir)) {
+        assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("dump.rdb", "other.rdb");
+      }
+    }
+  }
+
+  @Test
+  void damagedPartIsRefusedByBothTargetsAndNothingIsWritten() throws Exception {
+    try (RedisFixture source = server("embedded").start(); RedisTestClient sc = source.client();
+        RedisFixture target = server("embedded").start(); RedisTestClient tc = target.client()) {
+      RedisData.populate(sc, false);
+      FakeSessions.Backup b = smallBackup(source);
+      try (RandomAccessFile f = new RandomAccessFile(b.dir.resolve("dump.rdb").toFile(), "rw")) {
+        f.seek(f.length() / 2);
+        int v = f.read();
+        f.seek(f.length() / 2);
+        f.write(v ^ 0x01);
+      }
+      Path dir = tmp.resolve("out");
+      assertThatThrownBy(() -> restore(b, dir.toString(), Map.of(), Map.of(), tmp.resolve("rt1")))
+          .isInstanceOf(IntegrityException.class).hasMessageContaining("CRC-64");
+      assertThat(dir).isEmptyDirectory();
+      assertThatThrownBy(() -> restore(b, target.uri(), Map.of(), Map.of(), tmp.resolve("rt2")))
+          .isInstanceOf(IntegrityException.class).hasMessageContaining("CRC-64");
+      assertThat(tc.integer("DBSIZE")).isZero();
+    }
+  }
+
+  @Test
+  void serverWithoutRdbChecksumsIsBackedUpWithoutCrcAndRestores() throws Exception {
+    try (RedisFixture source = server("embedded").config("rdbchecksum no").start(); RedisTestClient sc = source.client();
+        RedisFixture target = server("embedded").start(); RedisTestClient tc = target.client()) {
+      RedisData.populate(sc, false);
+      FakeSessions.Backup b = smallBackup(source);
+      assertThat(b.metadata).containsEntry("redis.crc64", "none");
+      restore(b, target.uri(), Map.of(), Map.of(), tmp.resolve("rt"));
+      RedisData.assertSameData(sc, tc);
+    }
+  }
+
+  @Test
+  void unknownTargetSchemeIsAConfigurationError() {
+    assertThatThrownBy(() -> RedisTestSupport.PROVIDER.openTarget("s3://bucket/x", Map.of(),
+        FakeSessions.context(Map.of(), tmp)))
+        .isInstanceOf(ConfigurationException.class).hasMessageContaining("redis://host:port");
+  }
+}

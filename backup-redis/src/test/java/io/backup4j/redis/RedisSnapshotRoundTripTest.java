@@ -1,0 +1,117 @@
+package io.backup4j.redis;
+
+import static io.backup4j.redis.RedisTestSupport.server;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.backup4j.api.Manifest;
+import io.backup4j.api.Secret;
+import io.backup4j.core.BackupJob;
+import io.backup4j.core.Backups;
+import io.backup4j.core.RestoreJob;
+import io.backup4j.testkit.redis.RedisFixture;
+import io.backup4j.testkit.redis.RedisTestClient;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * End to end through the engine and a local repository: snapshots real servers (Redis 6.2 embedded, RDB 9; Debian's
+ * Redis 7.0, RDB 10) through both payload forms, verifies the backup, restores it into a directory (and starts a
+ * fresh server on it) and live into another server, and compares every key, value and TTL with the source.
+ */
+class RedisSnapshotRoundTripTest {
+  @TempDir Path tmp;
+
+  static Stream<Arguments> serversAndForms() {
+    return Stream.of(
+        Arguments.of("embedded", false), Arguments.of("embedded", true),
+        Arguments.of("system", false), Arguments.of("system", true));
+  }
+
+  private Backups backups() {
+    return Backups.builder().repository(tmp.resolve("repo").toUri().toString())
+        .temporaryDirectory(tmp.resolve("engine-tmp")).build();
+  }
+
+  @ParameterizedTest(name = "{0} redis-server, repl-diskless-sync={1}")
+  @MethodSource("serversAndForms")
+  void snapshotOfEveryTypeRestoresToFileAndLive(String kind, boolean diskless) throws Exception {
+    try (RedisFixture source = server(kind).disklessSync(diskless).start();
+        RedisTestClient sc = source.client();
+        Backups backups = backups()) {
+      Map<Integer, Integer> counts = RedisData.populate(sc, true);
+      int expectedRdb = source.version().startsWith("6.") ? 9 : 10;
+
+      Manifest m = backups.backup(BackupJob.builder().source(source.uri()).label("test", "roundtrip").build());
+      backups.verify(m.id());
+
+      assertThat(m.sourceKind()).isEqualTo("redis");
+      assertThat(m.sourceIdentity()).isEqualTo(source.uri());
+      assertThat(m.parts()).extracting(p -> p.name()).containsExactly("dump.rdb");
+      try (InputStream part = backups.openPart(m.id(), "dump.rdb", Map.of())) {
+        assertThat(part.readNBytes(9)).isEqualTo(("REDIS00" + (expectedRdb < 10 ? "0" : "") + expectedRdb).getBytes());
+      }
+      assertThat(m.sourceMetadata())
+          .containsEntry("redis.mode", "replication")
+          .containsEntry("redis.transfer", diskless ? "diskless" : "disk")
+          .containsEntry("redis.rdbVersion", Integer.toString(expectedRdb))
+          .containsEntry("redis.version", source.version())
+          .containsEntry("redis.db0.keys", counts.get(0).toString())
+          .containsEntry("redis.db1.keys", counts.get(1).toString())
+          .containsEntry("redis.db5.keys", counts.get(5).toString())
+          .containsKey("redis.usedMemory");
+      assertThat(m.sourceMetadata().get("redis.crc64")).matches("[0-9a-f]{16}");
+      assertThat(m.rawSize()).isGreaterThan(RedisData.BIG_KEY_BYTES);
+
+      Path dir = tmp.resolve("restored-dir");
+      backups.restore(m.id(), RestoreJob.builder(dir.toString()).build());
+      try (RedisFixture restarted = server(kind).directory(dir).start(); RedisTestClient rc = restarted.client()) {
+        RedisData.assertSameData(sc, rc);
+      }
+
+      try (RedisFixture live = server(kind).start(); RedisTestClient lc = live.client()) {
+        backups.restore(m.id(), RestoreJob.builder(live.uri()).build());
+        RedisData.assertSameData(sc, lc);
+      }
+    }
+  }
+
+  @Test
+  void sinkSlowerThanTheSocketSpoolsToDiskAndStillRestores() throws Exception {
+    try (RedisFixture source = server("embedded").start(); RedisTestClient sc = source.client();
+        Backups backups = backups()) {
+      RedisData.populate(sc, false);
+      Manifest m = backups.backup(BackupJob.builder().source(source.uri())
+          .sourceOption("memoryBuffer", "64k")
+          .sinkBytesPerSecond(2L << 20)
+          .build());
+      assertThat(Long.parseLong(m.sourceMetadata().get("redis.spoolMaxBytes"))).isPositive();
+      try (RedisFixture live = server("embedded").start(); RedisTestClient lc = live.client()) {
+        backups.restore(m.id(), RestoreJob.builder(live.uri()).build());
+        RedisData.assertSameData(sc, lc);
+      }
+    }
+  }
+
+  @Test
+  void passwordFromTheEngineSecretsReachesSourceAndLiveTarget() throws Exception {
+    try (RedisFixture source = server("embedded").requirePass("pw-1").start(); RedisTestClient sc = source.client();
+        RedisFixture target = server("embedded").requirePass("pw-1").start(); RedisTestClient tc = target.client();
+        Backups backups = Backups.builder().repository(tmp.resolve("repo").toUri().toString())
+            .secret("redis.password", Secret.of("pw-1")).build()) {
+      RedisData.populate(sc, false);
+      Manifest m = backups.backup(BackupJob.builder().source(source.uri()).build());
+      backups.restore(m.id(), RestoreJob.builder(target.uri()).build());
+      RedisData.assertSameData(sc, tc);
+      assertThat(Files.readString(tmp.resolve("repo").resolve("catalog").resolve(m.id() + ".json")))
+          .doesNotContain("pw-1");
+    }
+  }
+}
