@@ -43,6 +43,13 @@ class S3SinkConformanceTest extends BackupSinkConformanceTest {
   }
 
   @Override
+  protected BackupSink newSinkOnSameRepository() {
+    // a second client on the same bucket, as another process or host would open it
+    return new S3SinkProvider().open(URI.create(s3.uri(bucket, "") + "&partSize=5MiB"), s3.options(), true,
+        TestProviderContext.of(Objects.requireNonNull(temporaryDirectory)));
+  }
+
+  @Override
   protected Set<SinkFeature> expectedFeatures() {
     // s3proxy honours If-None-Match: *, which the sink finds out with its probe
     return Set.of(SinkFeature.RANGED_READ, SinkFeature.CONDITIONAL_CREATE);
