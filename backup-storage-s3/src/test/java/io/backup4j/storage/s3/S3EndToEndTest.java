@@ -89,6 +89,31 @@ class S3EndToEndTest {
   }
 
   @Test
+  void encryptedBackupInS3RestoresWithTheKeyAndHoldsNoPlaintext() throws IOException {
+    Path tree = tree();
+    Files.writeString(tree.resolve("secret.txt"), "TOP-SECRET-PLAINTEXT-MARKER\n".repeat(100));
+    io.backup4j.api.Secret key = io.backup4j.api.Secret.of("00112233445566778899aabbccddeeff"
+        + "00112233445566778899aabbccddeeff");
+    Manifest m;
+    try (Backups backups = backups("enc").secret("aes-gcm.key", key).build()) {
+      m = backups.backup(BackupJob.builder().source("files:" + tree).transform("aes-gcm", Map.of()).build());
+      backups.verify(m.id());
+      backups.restore(m.id(), RestoreJob.builder(dir.resolve("restored").toString()).build());
+    }
+    assertThat(contents(dir.resolve("restored"))).isEqualTo(contents(tree));
+    try (S3Client raw = rawClient(S3)) {
+      for (S3Object o : raw.listObjectsV2Paginator(b -> b.bucket(BUCKET).prefix("enc/data/")).contents()) {
+        byte[] stored = raw.getObjectAsBytes(b -> b.bucket(BUCKET).key(o.key())).asByteArray();
+        assertThat(utf8(stored)).as(o.key()).doesNotContain("TOP-SECRET-PLAINTEXT-MARKER");
+      }
+    }
+    try (Backups noKey = backups("enc").build()) {
+      assertThatThrownBy(() -> noKey.restore(m.id(), RestoreJob.builder(dir.resolve("nokey").toString()).build()))
+          .isInstanceOf(io.backup4j.api.BackupException.class);
+    }
+  }
+
+  @Test
   void tamperedPartInS3IsDetectedByVerify() throws IOException {
     Path tree = tree();
     try (Backups backups = backups("tamper").build(); S3Client raw = rawClient(S3)) {
