@@ -27,7 +27,11 @@ import software.amazon.awssdk.http.ContentStreamProvider;
  */
 final class PartBuffer {
   private static final int FIRST_CHUNK = 8 << 10;
-  private static final int MAX_CHUNK = 1 << 20;
+  /**
+   * Below half of G1's smallest region (1 MiB): larger arrays are "humongous" and a 1 MiB array would occupy two
+   * whole regions, doubling the heap a part really needs.
+   */
+  private static final int MAX_CHUNK = 256 << 10;
 
   private final long capacity;
   private final MessageDigest md5;

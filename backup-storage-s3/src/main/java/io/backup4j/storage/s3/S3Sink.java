@@ -596,6 +596,7 @@ public final class S3Sink implements BackupSink {
     private final List<ExecutionInterceptor> interceptors = new ArrayList<>();
     private boolean create = true;
     private boolean createBucket;
+    private @Nullable Duration cleanupAfter;
 
     private static String printable(String s) {
       StringBuilder sb = new StringBuilder();
@@ -851,6 +852,21 @@ public final class S3Sink implements BackupSink {
     }
 
     /**
+     * When set, a sink opened for writing first aborts the multipart uploads under its prefix that started more than
+     * {@code age} ago (see {@link S3Sink#cleanup(Duration)}); choose an age well above the longest backup. Off by
+     * default; a failure (for example a missing {@code s3:ListBucketMultipartUploads} permission) is logged, not
+     * fatal.
+     */
+    public Builder cleanupAfter(Duration age) {
+      Objects.requireNonNull(age, "age is null");
+      if (age.isNegative() || age.isZero()) {
+        throw new ConfigurationException("cleanupAfter must be a positive duration, e.g. 24h");
+      }
+      this.cleanupAfter = age;
+      return this;
+    }
+
+    /**
      * Creates the client and checks that the bucket exists (and, when not creating, that the prefix holds a
      * repository).
      *
@@ -952,6 +968,16 @@ public final class S3Sink implements BackupSink {
       } catch (RuntimeException e) {
         sink.close();
         throw e;
+      }
+      if (create && cleanupAfter != null) {
+        try {
+          int n = sink.cleanup(cleanupAfter);
+          if (n > 0) {
+            LOG.info("{}: aborted {} multipart upload(s) older than {}", sink.describe(), n, cleanupAfter);
+          }
+        } catch (RuntimeException e) {
+          LOG.warn("{}: could not clean up stale multipart uploads: {}", sink.describe(), e.getMessage());
+        }
       }
       return sink;
     }

@@ -32,7 +32,8 @@ import software.amazon.awssdk.services.s3.model.ObjectLockMode;
  *   <li>{@code partSize}, {@code maxPartSize}, {@code maxParts}, {@code concurrency}, {@code memoryBuffer}
  *   <li>{@code conditionalWrites} ({@code auto}, {@code true}, {@code false}), {@code objectLockMode}
  *       ({@code governance}, {@code compliance}) with {@code objectLockRetention} ({@code 30d})
- *   <li>{@code maxAttempts}, {@code retryBaseDelay}, {@code retryMaxDelay}, {@code listPageSize}, {@code createBucket}
+ *   <li>{@code maxAttempts}, {@code retryBaseDelay}, {@code retryMaxDelay}, {@code listPageSize}, {@code createBucket},
+ *       {@code cleanupAfter} (abort multipart uploads older than this when opening for a backup)
  * </ul>
  */
 public final class S3SinkProvider implements SinkProvider {
@@ -41,7 +42,7 @@ public final class S3SinkProvider implements SinkProvider {
       "region", "endpoint", "pathStyle", "checksums", "profile", "accessKey", "secretKey", "sessionToken",
       "storageClass", "smallObjectThreshold", "sse", "kmsKeyId", "sseCustomerKey", "partSize", "maxPartSize",
       "maxParts", "concurrency", "memoryBuffer", "conditionalWrites", "objectLockMode", "objectLockRetention",
-      "maxAttempts", "retryBaseDelay", "retryMaxDelay", "listPageSize", "createBucket");
+      "maxAttempts", "retryBaseDelay", "retryMaxDelay", "listPageSize", "createBucket", "cleanupAfter");
 
   /** Creates the provider; called by {@link java.util.ServiceLoader}. */
   public S3SinkProvider() {}
@@ -195,6 +196,7 @@ public final class S3SinkProvider implements SinkProvider {
     }
     ifSet(o, "listPageSize", v -> b.listPageSize(Settings.integer("listPageSize", v, 1, 1000)));
     ifSet(o, "createBucket", v -> b.createBucket(Settings.bool("createBucket", v)));
+    ifSet(o, "cleanupAfter", v -> b.cleanupAfter(Settings.duration("cleanupAfter", v)));
     return b.build();
   }
 
