@@ -1,5 +1,6 @@
 package io.backup4j.storage.s3;
 
+import io.backup4j.api.IntegrityException;
 import io.backup4j.api.NotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -8,6 +9,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.services.s3.model.ChecksumMode;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 
@@ -55,6 +57,9 @@ final class S3ReadStream extends InputStream {
     }
     if (eTag != null) {
       r.ifMatch(eTag);
+    } else if (end < 0 && position == 0 && sink.config.checksums() == S3Sink.ChecksumMode.WHEN_SUPPORTED) {
+      // ask for the stored checksum so that the SDK validates the whole body against it (whole objects only)
+      r.checksumMode(ChecksumMode.ENABLED);
     }
     if (sink.config.sse() == S3Sink.Sse.CUSTOMER) {
       S3Sink.SseCustomer k = sink.sseCustomer();
@@ -109,10 +114,16 @@ final class S3ReadStream extends InputStream {
         }
         position += n;
         return n;
-      } catch (IOException | SdkException e) {
+      } catch (SdkException e) {
+        // not a dropped connection: the SDK's checksum validation, which must never be skipped by resuming
+        if (String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT).contains("checksum")) {
+          throw new IntegrityException(sink.location(key) + " failed its S3 checksum while being read ("
+              + S3Errors.describe(e) + "); the stored object or the transfer is damaged", e);
+        }
+        throw new IOException("reading " + sink.location(key) + " failed: " + S3Errors.describe(e), e);
+      } catch (IOException e) {
         if (resumes >= MAX_RESUMES) {
-          throw e instanceof IOException io ? io
-              : new IOException("reading " + sink.location(key) + " failed: " + S3Errors.describe(e), e);
+          throw e;
         }
         resumes++;
         LOG.info("reading {} broke off at byte {} ({}); resuming ({}/{})", sink.location(key), position,

@@ -418,8 +418,13 @@ public final class S3Sink implements BackupSink {
     }
     synchronized (this) {
       if (conditionalSupported == null) {
-        conditionalSupported = probeConditionalWrites();
-        if (!conditionalSupported) {
+        Boolean probed = probeConditionalWrites();
+        if (probed == null) {
+          // no answer (network, permissions): fall back for this write, ask again next time
+          return false;
+        }
+        conditionalSupported = probed;
+        if (!probed) {
           LOG.warn("{} does not honour If-None-Match on PUT; create-only writes fall back to check-then-write, "
               + "which leaves a short race between two writers of one backup id", describe());
         }
@@ -428,7 +433,8 @@ public final class S3Sink implements BackupSink {
     }
   }
 
-  private boolean probeConditionalWrites() {
+  /** True or false when the server answered clearly, null when the probe itself failed. */
+  private @Nullable Boolean probeConditionalWrites() {
     String key = objectKey(PROBE_PREFIX + UUID.randomUUID());
     byte[] body = "probe".getBytes(StandardCharsets.US_ASCII);
     try {
@@ -454,9 +460,9 @@ public final class S3Sink implements BackupSink {
         throw e;
       }
     } catch (SdkException e) {
-      LOG.warn("could not probe {} for conditional writes ({}); assuming they are not supported", describe(),
-          S3Errors.describe(e));
-      return false;
+      LOG.warn("could not probe {} for conditional writes ({}); this write checks before it commits instead",
+          describe(), S3Errors.describe(e));
+      return null;
     } finally {
       try {
         s3.deleteObject(b -> b.bucket(bucket).key(key));

@@ -28,7 +28,7 @@ import software.amazon.awssdk.http.apache.ApacheHttpClient;
  */
 final class FaultyHttpClient implements SdkHttpClient {
   /** What to do with one request. */
-  sealed interface Fault permits Pass, ResetMidBody, Error, BreakResponseAfter {}
+  sealed interface Fault permits Pass, ResetMidBody, Error, BreakResponseAfter, CorruptResponseAt {}
 
   record Pass() implements Fault {}
 
@@ -40,6 +40,12 @@ final class FaultyHttpClient implements SdkHttpClient {
 
   /** Forwards, but the response body fails after {@code bytes} bytes. */
   record BreakResponseAfter(long bytes) implements Fault {}
+
+  /**
+   * Forwards, but flips one bit of the response body at byte {@code offset}; with a non-null {@code crc32} also
+   * reports that stored checksum (base64) in {@code x-amz-checksum-crc32}, as AWS does for objects uploaded with one.
+   */
+  record CorruptResponseAt(long offset, String crc32) implements Fault {}
 
   static final Fault PASS = new Pass();
 
@@ -100,6 +106,44 @@ final class FaultyHttpClient implements SdkHttpClient {
       return delegate.prepareRequest(request);
     }
     injected.incrementAndGet();
+    if (fault instanceof CorruptResponseAt c) {
+      ExecutableHttpRequest real = delegate.prepareRequest(request);
+      return new ExecutableHttpRequest() {
+        @Override
+        public HttpExecuteResponse call() throws IOException {
+          HttpExecuteResponse r = real.call();
+          AbortableInputStream body = r.responseBody().orElseThrow();
+          InputStream corrupting = new FilterInputStream(body) {
+            private long pos;
+
+            @Override
+            public int read() throws IOException {
+              byte[] one = new byte[1];
+              return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+              int n = super.read(b, off, len);
+              if (n > 0 && pos <= c.offset() && c.offset() < pos + n) {
+                b[off + (int) (c.offset() - pos)] ^= 0x01;
+              }
+              pos += Math.max(n, 0);
+              return n;
+            }
+          };
+          SdkHttpResponse response = c.crc32() == null ? r.httpResponse()
+              : r.httpResponse().toBuilder().putHeader("x-amz-checksum-crc32", c.crc32()).build();
+          return HttpExecuteResponse.builder().response(response)
+              .responseBody(AbortableInputStream.create(corrupting, body::abort)).build();
+        }
+
+        @Override
+        public void abort() {
+          real.abort();
+        }
+      };
+    }
     if (fault instanceof BreakResponseAfter b) {
       ExecutableHttpRequest real = delegate.prepareRequest(request);
       return new ExecutableHttpRequest() {

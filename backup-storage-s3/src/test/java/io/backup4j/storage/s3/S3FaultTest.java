@@ -133,6 +133,38 @@ class S3FaultTest {
   }
 
   @Test
+  void corruptedDownloadFailsTheSdkChecksumInsteadOfBeingResumedPast() throws IOException {
+    // AWS mode: the SDK asks for the stored checksum and validates full-object GETs against it. s3proxy does not
+    // return stored checksums, so the fault adds the header AWS would send, and corrupts the body
+    byte[] data = new byte[100_000];
+    new java.util.Random(9).nextBytes(data);
+    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    crc.update(data);
+    String crc32 = java.util.Base64.getEncoder().encodeToString(
+        java.nio.ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
+    try (FaultyHttpClient http2 = new FaultyHttpClient();
+        S3Sink crcSink = builder(S3, BUCKET, prefix).checksums(S3Sink.ChecksumMode.WHEN_SUPPORTED)
+            .httpClient(http2).build()) {
+      try (PartWriter w = crcSink.openWrite("data/crc", WriteMode.OVERWRITE)) {
+        w.stream().write(data);
+        w.commit();
+      }
+      http2.rule(c -> c.operation().equals("GETObject") ? new FaultyHttpClient.CorruptResponseAt(-1, crc32)
+          : FaultyHttpClient.PASS);
+      try (InputStream in = crcSink.openRead("data/crc")) {
+        assertThat(in.readAllBytes()).as("the true checksum is accepted").isEqualTo(data);
+      }
+      http2.rule(c -> c.operation().equals("GETObject") ? new FaultyHttpClient.CorruptResponseAt(50_000, crc32)
+          : FaultyHttpClient.PASS);
+      assertThatThrownBy(() -> {
+        try (InputStream in = crcSink.openRead("data/crc")) {
+          in.readAllBytes();
+        }
+      }).isInstanceOf(io.backup4j.api.IntegrityException.class).hasMessageContaining("data/crc");
+    }
+  }
+
+  @Test
   void throttledListingIsRetried() throws IOException {
     upload("k/1", 10);
     http.rule(c -> c.operation().equals("ListObjects") && c.attempt() == 1 ? new Error(503, "SlowDown")
