@@ -70,6 +70,7 @@ import software.amazon.awssdk.services.s3.model.HeadObjectRequest;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
+import software.amazon.awssdk.services.s3.model.ObjectLockEnabled;
 import software.amazon.awssdk.services.s3.model.ObjectLockMode;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.S3Error;
@@ -109,6 +110,7 @@ public final class S3Sink implements BackupSink {
   final Config config;
   final ExecutorService uploads;
   private volatile @Nullable Boolean conditionalSupported;
+  private volatile @Nullable Boolean bucketObjectLock;
   private volatile boolean closed;
 
   /** What a sink was built with; immutable. */
@@ -328,7 +330,7 @@ public final class S3Sink implements BackupSink {
     valid.forEach(StorageKeys::validate);
     ensureOpen();
     List<String> locked = new ArrayList<>();
-    if (config.objectLockMode() != null) {
+    if (!valid.isEmpty() && (config.objectLockMode() != null || bucketHasObjectLock())) {
       List<String> unlocked = new ArrayList<>();
       Instant now = Instant.now();
       for (String key : valid) {
@@ -368,6 +370,34 @@ public final class S3Sink implements BackupSink {
           + String.join(", ", locked.subList(0, Math.min(5, locked.size())))
           + (locked.size() > 5 ? ", ..." : "") + "; they can be deleted once their retention has passed");
     }
+  }
+
+  /** Reads the object's retention with {@code HeadObject} (needs {@code s3:GetObjectRetention} on AWS). */
+  @Override
+  public Optional<Instant> retainedUntil(String key) throws IOException {
+    StorageKeys.validate(key);
+    ensureOpen();
+    return head(key).map(HeadObjectResponse::objectLockRetainUntilDate).filter(t -> t.isAfter(Instant.now()));
+  }
+
+  /**
+   * Whether the bucket has Object Lock enabled, asked once. Deletes then check retention even when this sink was
+   * not configured with {@code objectLockMode}: in a versioned Object Lock bucket a plain DELETE of a retained object
+   * "succeeds" by adding a delete marker, which would hide a backup whose data stays retained and billed.
+   */
+  private boolean bucketHasObjectLock() {
+    Boolean known = bucketObjectLock;
+    if (known == null) {
+      try {
+        var lock = s3.getObjectLockConfiguration(b -> b.bucket(bucket)).objectLockConfiguration();
+        known = lock != null && lock.objectLockEnabled() == ObjectLockEnabled.ENABLED;
+      } catch (SdkException e) {
+        // no configuration (404), not implemented (501) or not permitted (403): treated as no Object Lock
+        known = false;
+      }
+      bucketObjectLock = known;
+    }
+    return known;
   }
 
   @Override

@@ -28,7 +28,7 @@ import software.amazon.awssdk.http.apache.ApacheHttpClient;
  */
 final class FaultyHttpClient implements SdkHttpClient {
   /** What to do with one request. */
-  sealed interface Fault permits Pass, ResetMidBody, Error, BreakResponseAfter, CorruptResponseAt {}
+  sealed interface Fault permits Pass, ResetMidBody, Error, Answer, BreakResponseAfter, CorruptResponseAt {}
 
   record Pass() implements Fault {}
 
@@ -37,6 +37,9 @@ final class FaultyHttpClient implements SdkHttpClient {
 
   /** Answers with an S3 error document instead of forwarding. */
   record Error(int status, String code) implements Fault {}
+
+  /** Answers with a 200 and the given XML body instead of forwarding (for APIs the server lacks). */
+  record Answer(String xml) implements Fault {}
 
   /** Forwards, but the response body fails after {@code bytes} bytes. */
   record BreakResponseAfter(long bytes) implements Fault {}
@@ -86,6 +89,9 @@ final class FaultyHttpClient implements SdkHttpClient {
     }
     if (m == SdkHttpMethod.DELETE && q.containsKey("uploadId")) {
       return "AbortMultipartUpload";
+    }
+    if (m == SdkHttpMethod.GET && q.containsKey("object-lock")) {
+      return "GetObjectLockConfiguration";
     }
     if (m == SdkHttpMethod.GET && q.containsKey("uploads")) {
       return "ListMultipartUploads";
@@ -176,6 +182,13 @@ final class FaultyHttpClient implements SdkHttpClient {
             }
           }
           throw new SocketException("Connection reset (injected)");
+        }
+        if (fault instanceof Answer a) {
+          return HttpExecuteResponse.builder()
+              .response(SdkHttpResponse.builder().statusCode(200).putHeader("Content-Type", "application/xml").build())
+              .responseBody(AbortableInputStream.create(new ByteArrayInputStream(a.xml().getBytes(
+                  StandardCharsets.UTF_8))))
+              .build();
         }
         Error e = (Error) fault;
         String xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>" + e.code() + "</Code><Message>injected "

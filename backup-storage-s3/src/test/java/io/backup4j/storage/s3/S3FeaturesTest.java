@@ -196,12 +196,52 @@ class S3FeaturesTest {
           .as("in-flight markers stay deletable").isNull();
       sink.delete("pending/b1.json");
 
+      assertThat(sink.retainedUntil("data/b1/part")).contains(until);
+      assertThat(sink.retainedUntil("locks/set")).isEmpty();
+      assertThat(sink.retainedUntil("data/missing")).isEmpty();
       assertThatThrownBy(() -> sink.deleteAll(List.of("data/b1/part", "locks/set", "catalog/b1.json")))
           .isInstanceOf(AccessDeniedException.class).hasMessageContaining("data/b1/part")
           .hasMessageContaining("Object Lock").hasMessageContaining(until.toString());
       assertThat(sink.stat("data/b1/part")).isPresent();
       assertThat(sink.stat("locks/set")).as("unlocked objects of the batch are deleted").isEmpty();
       assertThat(sink.stat("catalog/b1.json")).isEmpty();
+    }
+  }
+
+  /**
+   * A sink without {@code objectLockMode} (say, a prune job configured separately) on an Object Lock bucket still
+   * refuses to delete retained objects: it asks the bucket once whether Object Lock is enabled.
+   */
+  @Test
+  void deletesCheckRetentionWhenTheBucketHasObjectLockEvenIfTheSinkWasNotToldSo() throws IOException {
+    Instant until = Instant.now().plus(Duration.ofDays(3)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    ExecutionInterceptor reportRetention = new ExecutionInterceptor() {
+      @Override
+      public SdkHttpResponse modifyHttpResponse(Context.ModifyHttpResponse context, ExecutionAttributes attributes) {
+        if (context.request() instanceof HeadObjectRequest h && h.key().contains("/data/")) {
+          return context.httpResponse().toBuilder().putHeader("x-amz-object-lock-mode", "COMPLIANCE")
+              .putHeader("x-amz-object-lock-retain-until-date", until.toString()).build();
+        }
+        return context.httpResponse();
+      }
+    };
+    String prefix = newPrefix();
+    try (FaultyHttpClient http = new FaultyHttpClient();
+        S3Sink sink = builder(S3, BUCKET, prefix).httpClient(http).addExecutionInterceptor(reportRetention).build()) {
+      write(sink, "data/b1/part", 10);
+      write(sink, "other", 10);
+      sink.delete("other");
+      assertThat(http.attempts("GetObjectLockConfiguration")).as("s3proxy has no Object Lock: asked once").isOne();
+    }
+    try (FaultyHttpClient http = new FaultyHttpClient();
+        S3Sink sink = builder(S3, BUCKET, prefix).httpClient(http).addExecutionInterceptor(reportRetention).build()) {
+      http.rule(c -> c.operation().equals("GetObjectLockConfiguration") ? new FaultyHttpClient.Answer(
+          "<ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled></ObjectLockConfiguration>")
+          : FaultyHttpClient.PASS);
+      assertThat(sink.features()).doesNotContain(SinkFeature.IMMUTABILITY);
+      assertThatThrownBy(() -> sink.delete("data/b1/part")).isInstanceOf(AccessDeniedException.class)
+          .hasMessageContaining("data/b1/part").hasMessageContaining(until.toString());
+      assertThat(sink.stat("data/b1/part")).isPresent();
     }
   }
 
