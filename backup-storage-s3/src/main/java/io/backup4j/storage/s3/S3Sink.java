@@ -111,6 +111,7 @@ public final class S3Sink implements BackupSink {
   final ExecutorService uploads;
   private volatile @Nullable Boolean conditionalSupported;
   private volatile @Nullable Boolean bucketObjectLock;
+  private volatile boolean batchDeleteUnsupported;
   private volatile boolean closed;
 
   /** What a sink was built with; immutable. */
@@ -345,12 +346,24 @@ public final class S3Sink implements BackupSink {
       valid = unlocked;
     }
     for (int i = 0; i < valid.size(); i += DELETE_BATCH) {
-      List<ObjectIdentifier> batch = valid.subList(i, Math.min(valid.size(), i + DELETE_BATCH)).stream()
+      List<String> keysOfBatch = valid.subList(i, Math.min(valid.size(), i + DELETE_BATCH));
+      if (keysOfBatch.size() == 1 || batchDeleteUnsupported) {
+        keysOfBatch.forEach(this::deleteOne);
+        continue;
+      }
+      List<ObjectIdentifier> batch = keysOfBatch.stream()
           .map(k -> ObjectIdentifier.builder().key(objectKey(k)).build()).toList();
       DeleteObjectsResponse r;
       try {
         r = s3.deleteObjects(b -> b.bucket(bucket).delete(Delete.builder().objects(batch).quiet(true).build()));
       } catch (SdkException e) {
+        if (S3Errors.isNotImplemented(e)) {
+          // e.g. Google Cloud Storage's XML API: no multi-object delete
+          LOG.info("{} does not implement DeleteObjects; deleting one object per request", describe());
+          batchDeleteUnsupported = true;
+          keysOfBatch.forEach(this::deleteOne);
+          continue;
+        }
         throw S3Errors.translate("deleting " + batch.size() + " objects under " + describe(), e);
       }
       List<S3Error> errors = r.errors().stream().filter(e -> !"NoSuchKey".equals(e.code())).toList();
@@ -369,6 +382,16 @@ public final class S3Sink implements BackupSink {
           + " are protected by S3 Object Lock and were not deleted: "
           + String.join(", ", locked.subList(0, Math.min(5, locked.size())))
           + (locked.size() > 5 ? ", ..." : "") + "; they can be deleted once their retention has passed");
+    }
+  }
+
+  private void deleteOne(String key) {
+    try {
+      s3.deleteObject(b -> b.bucket(bucket).key(objectKey(key)));
+    } catch (SdkException e) {
+      if (!(S3Errors.isNotFound(e) && !"NoSuchBucket".equals(S3Errors.code(e)))) {
+        throw S3Errors.translate("deleting " + location(key), e);
+      }
     }
   }
 

@@ -165,6 +165,20 @@ class S3FaultTest {
   }
 
   @Test
+  void serverWithoutDeleteObjectsGetsOneDeletePerObject() throws IOException {
+    for (int i = 0; i < 5; i++) {
+      upload("del/" + i, 10);
+    }
+    http.rule(c -> c.operation().equals("DeleteObjects") ? new Error(501, "NotImplemented") : FaultyHttpClient.PASS);
+    sink.deleteAll(java.util.List.of("del/0", "del/1", "del/2"));
+    sink.deleteAll(java.util.List.of("del/3", "del/4", "del/never"));
+    assertThat(http.attempts("DeleteObjects")).as("asked once, then remembered").isOne();
+    try (var s = sink.list("del/")) {
+      assertThat(s).isEmpty();
+    }
+  }
+
+  @Test
   void throttledListingIsRetried() throws IOException {
     upload("k/1", 10);
     http.rule(c -> c.operation().equals("ListObjects") && c.attempt() == 1 ? new Error(503, "SlowDown")
