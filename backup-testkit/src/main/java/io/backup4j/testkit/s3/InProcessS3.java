@@ -23,7 +23,9 @@ import org.gaul.s3proxy.nio2blob.TransientNio2BlobStore;
  *
  * @Test void backsUpToS3() {
  *   S3.createBucket("backups");
- *   try (Backups b = Backups.builder().repository(S3.uri("backups", "prod")).repositoryOptions(S3.options()).build()) { ... }
+ *   Backups.Builder b = Backups.builder().repository(S3.uri("backups", "prod"));
+ *   S3.options().forEach(b::repositoryOption);
+ *   try (Backups backups = b.build()) { ... }
  * }
  * }</pre>
  *
