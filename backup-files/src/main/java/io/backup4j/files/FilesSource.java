@@ -10,6 +10,7 @@ import io.backup4j.api.SourceException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.channels.Channels;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
@@ -18,19 +19,24 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
+import java.nio.file.SecureDirectoryStream;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Collections;
+import java.util.Comparator;
 import java.util.Deque;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.commons.compress.archivers.tar.TarConstants;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A directory tree, backed up as one part {@value #PART} holding a POSIX.1-2001 (PAX) tar.
@@ -44,30 +50,66 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
  *   [two 512-byte zero records] [zero padding to a multiple of 10240 (the tar block size)]
  * </pre>
  * Entries: directories (type 5, mode, mtime, uid, gid), regular files (type 0, exactly the header's size of data),
- * symbolic links (type 2, link text exactly as stored on disk, never followed). The mode field holds the file type
+ * symbolic links (type 2, link text exactly as stored on disk, never followed), hard links (type 1: a file with
+ * several names is stored once, under the name that comes first in the walk, and every later name is a link entry
+ * naming that first one). The mode field holds the file type
  * and permission bits including set-uid, set-gid and sticky. Names and link texts are UTF-8; names over 100 bytes,
  * non-ASCII names, long link texts, sub-second mtimes and sizes over 8 GiB go into PAX headers. No access or change
  * times and no user/group names are written, so two backups of an unchanged tree are byte-identical.
  *
- * <p>Not stored: hard links (each link is stored as a separate regular file and restored as separate files), sockets,
- * FIFOs and device nodes (skipped with a warning), ACLs and extended attributes. Files that vanish during the walk
- * are skipped with a warning; a file whose size changes while it is read is stored with exactly the size seen when
- * its header was written (truncated, or padded with zeros) and reported as changed, so the tar is never corrupt.
+ * <p>Not stored: hard links to files outside the tree (the names inside it are linked to each other), sockets,
+ * FIFOs and device nodes (skipped with a warning), ACLs, extended attributes and sparseness (holes are stored as zeros). Mount points below the root are
+ * descended into. Files that vanish during the walk are skipped with a warning; a file whose size changes while it
+ * is read is stored with exactly the size seen when its header was written (truncated, or padded with zeros) and
+ * reported as changed, so the tar is never corrupt. A file or directory that cannot be read (permission denied)
+ * fails the backup: silently leaving it out would make an incomplete backup look complete.
+ *
+ * <p>Metadata recorded in the manifest: {@code root}, {@code format} ({@code pax-tar}), {@code fileCount},
+ * {@code directoryCount}, {@code symlinkCount}, {@code totalBytes} (file content bytes stored, each file with several names once), {@code skippedCount},
+ * {@code changedCount}, {@code hardLinkCount} (link entries, included in {@code fileCount}) and {@code exclude}
+ * when set.
+ *
+ * <p>Links are never followed below the root, not even when the tree changes during the backup: each directory is
+ * held open while it is walked (a {@link SecureDirectoryStream}, i.e. {@code openat}/{@code fstatat}), checked to be
+ * the directory that was examined, and its children are examined and opened relative to it with
+ * {@code O_NOFOLLOW}. A directory swapped for a link pointing elsewhere is skipped with a warning, so a user who can
+ * write into the tree cannot make a backup running as root read files outside it.
+ *
+ * <p>Memory: file contents are streamed through a 64 KiB buffer; the walk holds the sorted names of the directories
+ * on the current path (not of the whole tree), and one table entry per file that has more than one name.
  */
 public final class FilesSource implements BackupSource {
   /** The name of the one part a files backup consists of. */
   public static final String PART = "tree.tar";
 
   private static final int BUFFER = 64 * 1024;
-  private static final String UNIX_ATTRS = "unix:mode,uid,gid,size,lastModifiedTime,isDirectory,isRegularFile,"
-      + "isSymbolicLink,isOther";
+  private static final String UNIX_ATTRS = "unix:mode,uid,gid,nlink,size,lastModifiedTime,isDirectory,"
+      + "isRegularFile,isSymbolicLink,isOther,fileKey";
+
+  /** Sort order of directory entries: by name as a string, so the order does not depend on the file system. */
+  private static final Comparator<Path> BY_NAME = Comparator.comparing(p -> p.getFileName().toString());
 
   private final Path root;
   private final Excludes excludes;
+  private final ReadHook readHook;
 
   FilesSource(Path root, Excludes excludes) {
+    this(root, excludes, p -> {});
+  }
+
+  FilesSource(Path root, Excludes excludes, ReadHook readHook) {
     this.root = Objects.requireNonNull(root, "root is null");
     this.excludes = Objects.requireNonNull(excludes, "excludes is null");
+    this.readHook = Objects.requireNonNull(readHook, "readHook is null");
+  }
+
+  /** A test seam: runs after a file's header was written and before its content is read. */
+  @FunctionalInterface
+  interface ReadHook {
+    void beforeRead(Path file) throws IOException;
+
+    /** Runs after a directory was examined and before it is opened. */
+    default void beforeOpenDirectory(Path dir) throws IOException {}
   }
 
   @Override
@@ -108,12 +150,13 @@ public final class FilesSource implements BackupSource {
       session.putMetadata("totalBytes", Long.toString(walk.bytes));
       session.putMetadata("skippedCount", Long.toString(walk.skipped));
       session.putMetadata("changedCount", Long.toString(walk.changed));
+      session.putMetadata("hardLinkCount", Long.toString(walk.hardLinks));
       if (!excludes.isEmpty()) {
         session.putMetadata("exclude", excludes.toString());
       }
       writer.commit();
     }
-    session.progress("files", walk.files, walk.files, "done");
+    session.progress("files", walk.files + walk.symlinks, walk.files + walk.symlinks, "done");
   }
 
   /**
@@ -148,59 +191,101 @@ public final class FilesSource implements BackupSource {
     long bytes;
     long skipped;
     long changed;
+    long hardLinks;
+    /** The first stored name of every file with several names, by file key (device and inode). */
+    private final java.util.Map<Object, String> firstNames = new java.util.HashMap<>();
 
     Walk(BackupSession session) {
       this.session = session;
       this.cancellation = session.cancellation();
     }
 
-    /** One directory being walked: its children, sorted, consumed one at a time. */
-    private record Frame(Path dir, String prefix, Iterator<String> children) {}
+    /**
+     * One directory being walked: its children, sorted, consumed one at a time, and where the platform offers it an
+     * open handle ({@code openat}) through which the children are examined and opened. The handle is what keeps the
+     * walk inside the tree when someone swaps a directory for a symbolic link while the backup runs: the directory
+     * was checked to be the one examined, and everything below it is reached relative to it, never by path.
+     */
+    private final class Dir implements java.io.Closeable {
+      final String prefix;
+      final @Nullable SecureDirectoryStream<Path> handle;
+      final Iterator<Path> children;
+
+      Dir(String prefix, @Nullable SecureDirectoryStream<Path> handle, List<Path> children) {
+        this.prefix = prefix;
+        this.handle = handle;
+        this.children = children.iterator();
+      }
+
+      @Override
+      public void close() throws IOException {
+        if (handle != null) {
+          handle.close();
+        }
+      }
+    }
 
     void run(TarArchiveOutputStream tar) throws IOException {
-      Attrs rootAttrs = attrs(root, true);
-      List<String> rootChildren = list(root, "");
-      if (rootAttrs == null || rootChildren == null) {
-        throw new SourceException("the directory to back up vanished: " + root);
+      Attrs rootAttrs = attrs(null, root, true);
+      Dir rootDir = rootAttrs == null ? null : open(null, root, "", rootAttrs);
+      if (rootDir == null) {
+        throw new SourceException("the directory to back up vanished or changed while the backup started: " + root);
       }
-      tar.putArchiveEntry(dirEntry("./", rootAttrs));
-      tar.closeArchiveEntry();
-      directories++;
-      Deque<Frame> stack = new ArrayDeque<>();
-      stack.push(new Frame(root, "", rootChildren.iterator()));
-      while (!stack.isEmpty()) {
-        Frame f = stack.peek();
-        if (!f.children().hasNext()) {
-          stack.pop();
-          continue;
-        }
-        cancellation.throwIfCancelled();
-        String name = f.children().next();
-        String rel = f.prefix() + name;
-        Path path = f.dir().resolve(name);
-        Attrs a = attrs(path, false);
-        if (a == null) {
-          continue;
-        }
-        if (excludes.excludes(rel, a.directory)) {
-          continue;
-        }
-        if (a.directory) {
-          List<String> children = list(path, rel);
-          if (children == null) {
+      Deque<Dir> stack = new ArrayDeque<>();
+      stack.push(rootDir);
+      try {
+        tar.putArchiveEntry(dirEntry("./", rootAttrs));
+        tar.closeArchiveEntry();
+        directories++;
+        while (!stack.isEmpty()) {
+          Dir d = stack.peek();
+          if (!d.children.hasNext()) {
+            stack.pop().close();
             continue;
           }
-          tar.putArchiveEntry(dirEntry(rel + "/", a));
-          tar.closeArchiveEntry();
-          directories++;
-          stack.push(new Frame(path, rel + "/", children.iterator()));
-        } else if (a.symlink) {
-          writeSymlink(tar, path, rel, a);
-        } else if (a.regular) {
-          writeFile(tar, path, rel, a);
-        } else {
-          skipped++;
-          session.warn("skipped " + rel + ": sockets, FIFOs and device files are not backed up");
+          cancellation.throwIfCancelled();
+          // the Path from the directory listing keeps the name's raw bytes, so even a name that is not valid UTF-8
+          // can be read; its tar name is the decoded string
+          Path path = d.children.next();
+          String name = path.getFileName().toString();
+          String rel = d.prefix + name;
+          Attrs a = attrs(d, path, false);
+          if (a == null) {
+            continue;
+          }
+          if (excludes.excludes(rel, a.directory)) {
+            continue;
+          }
+          if (a.directory) {
+            Dir child = open(d, path, rel, a);
+            if (child == null) {
+              continue;
+            }
+            stack.push(child);
+            tar.putArchiveEntry(dirEntry(rel + "/", a));
+            tar.closeArchiveEntry();
+            directories++;
+          } else if (a.symlink) {
+            writeSymlink(tar, path, rel, a);
+          } else if (a.regular) {
+            if (name.indexOf('\uFFFD') >= 0) {
+              session.warn("the name of " + rel + " is not valid UTF-8; it is stored (and will be restored) with "
+                  + "U+FFFD in place of the invalid bytes");
+            }
+            String first = a.nlink > 1 && a.fileKey != null ? firstNames.get(a.fileKey) : null;
+            if (first != null) {
+              writeHardLink(tar, rel, first, a);
+            } else if (writeFile(tar, d, path, rel, a) && a.nlink > 1 && a.fileKey != null) {
+              firstNames.put(a.fileKey, rel);
+            }
+          } else {
+            skipped++;
+            session.warn("skipped " + rel + ": sockets, FIFOs and device files are not backed up");
+          }
+        }
+      } finally {
+        for (Dir d : stack) {
+          d.close();
         }
       }
     }
@@ -230,27 +315,44 @@ public final class FilesSource implements BackupSource {
       progress(rel);
     }
 
-    private void writeFile(TarArchiveOutputStream tar, Path path, String rel, Attrs a) throws IOException {
+    private void writeHardLink(TarArchiveOutputStream tar, String rel, String first, Attrs a) throws IOException {
+      TarArchiveEntry e = new TarArchiveEntry(rel, TarConstants.LF_LINK);
+      a.applyTo(e, 0100000);
+      e.setLinkName(first);
+      tar.putArchiveEntry(e);
+      tar.closeArchiveEntry();
+      files++;
+      hardLinks++;
+      progress(rel);
+    }
+
+    /** Stores a regular file; {@code false} if it was skipped (vanished, changed type). */
+    private boolean writeFile(TarArchiveOutputStream tar, Dir d, Path path, String rel, Attrs a) throws IOException {
       InputStream in;
       try {
-        // O_NOFOLLOW: if the file was replaced by a link since it was examined, the link is not followed
-        in = Files.newInputStream(path, LinkOption.NOFOLLOW_LINKS);
+        // O_NOFOLLOW: if the file was replaced by a link since it was examined, the link is not followed; opened
+        // relative to the directory handle, so a directory swapped for a link on the way does not matter either
+        in = d.handle != null
+            ? Channels.newInputStream(d.handle.newByteChannel(path.getFileName(),
+                Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)))
+            : Files.newInputStream(path, LinkOption.NOFOLLOW_LINKS);
       } catch (NoSuchFileException e) {
         vanished(rel);
-        return;
+        return false;
       } catch (AccessDeniedException e) {
         throw new SourceException("permission denied reading " + path
             + "; run the backup as a user that can read the whole tree, or exclude it with exclude=", e);
       } catch (FileSystemException e) {
         skipped++;
         session.warn("skipped " + rel + ": it changed type while the backup was running (" + e.getReason() + ")");
-        return;
+        return false;
       }
       try (in) {
         TarArchiveEntry e = new TarArchiveEntry(rel, TarConstants.LF_NORMAL);
         a.applyTo(e, 0100000);
         e.setSize(a.size);
         tar.putArchiveEntry(e);
+        readHook.beforeRead(path);
         long remaining = a.size;
         long sinceCheck = 0;
         while (remaining > 0) {
@@ -295,6 +397,7 @@ public final class FilesSource implements BackupSource {
         }
       }
       progress(rel);
+      return true;
     }
 
     private boolean modifiedSince(Path path, Attrs before) {
@@ -315,41 +418,100 @@ public final class FilesSource implements BackupSource {
       session.warn("skipped " + rel + ": it was deleted while the backup was running");
     }
 
-    /** The sorted child names of a directory, or {@code null} if it vanished (after a warning). */
-    private List<String> list(Path dir, String rel) {
-      List<String> names = new ArrayList<>();
-      try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
-        for (Path p : ds) {
-          names.add(p.getFileName().toString());
+    /**
+     * Opens a directory examined as {@code expected} and lists its children sorted by name; {@code null} (after a
+     * warning) if it vanished or is no longer the directory that was examined.
+     */
+    private @Nullable Dir open(@Nullable Dir parent, Path dir, String rel, Attrs expected) {
+      List<Path> names = new ArrayList<>();
+      DirectoryStream<Path> ds = null;
+      try {
+        readHook.beforeOpenDirectory(dir);
+        ds = parent != null && parent.handle != null
+            ? parent.handle.newDirectoryStream(dir.getFileName(), LinkOption.NOFOLLOW_LINKS)
+            : Files.newDirectoryStream(dir);
+        SecureDirectoryStream<Path> handle = ds instanceof SecureDirectoryStream
+            ? (SecureDirectoryStream<Path>) ds : null;
+        if (handle != null && expected.fileKey != null && !expected.fileKey.equals(
+            handle.getFileAttributeView(BasicFileAttributeView.class).readAttributes().fileKey())) {
+          ds.close();
+          replaced(rel);
+          return null;
         }
+        for (Path p : ds) {
+          names.add(p);
+        }
+        if (handle == null) {
+          ds.close();
+        }
+        names.sort(BY_NAME);
+        return new Dir(rel.isEmpty() ? "" : rel + "/", handle, names);
       } catch (NoSuchFileException | NotDirectoryException e) {
+        closeQuietly(ds);
         if (rel.isEmpty()) {
           return null;
         }
         vanished(rel);
         return null;
-      } catch (AccessDeniedException e) {
-        throw new SourceException("permission denied listing " + dir
-            + "; run the backup as a user that can read the whole tree, or exclude it with exclude=", e);
+      } catch (FileSystemException e) {
+        closeQuietly(ds);
+        if (e instanceof AccessDeniedException) {
+          throw new SourceException("permission denied listing " + dir
+              + "; run the backup as a user that can read the whole tree, or exclude it with exclude=", e);
+        }
+        if ("Too many levels of symbolic links".equals(e.getReason()) || e.getReason() != null
+            && e.getReason().contains("symbolic link")) {
+          replaced(rel); // O_NOFOLLOW refused a link that took the directory's place
+          return null;
+        }
+        throw new SourceException("cannot list " + dir + ": " + e.getMessage(), e);
       } catch (IOException e) {
+        closeQuietly(ds);
         throw new SourceException("cannot list " + dir + ": " + e.getMessage(), e);
       }
-      Collections.sort(names);
-      return names;
+    }
+
+    private void closeQuietly(@Nullable DirectoryStream<Path> ds) {
+      if (ds != null) {
+        try {
+          ds.close();
+        } catch (IOException e) {
+          // closing a directory handle that failed to be used: nothing to recover
+        }
+      }
+    }
+
+    private void replaced(String rel) {
+      skipped++;
+      session.warn("skipped " + rel + ": it was replaced (for example by a symbolic link) while the backup was "
+          + "running; links are never followed");
     }
 
     /** The attributes of a path without following a final link, or {@code null} if it vanished. */
-    private Attrs attrs(Path path, boolean follow) {
+    private @Nullable Attrs attrs(@Nullable Dir in, Path path, boolean follow) {
       LinkOption[] opts = follow ? new LinkOption[0] : new LinkOption[] {LinkOption.NOFOLLOW_LINKS};
       try {
+        Attrs a = null;
         if (unixView) {
           try {
-            return Attrs.of(Files.readAttributes(path, UNIX_ATTRS, opts));
+            a = Attrs.of(Files.readAttributes(path, UNIX_ATTRS, opts));
           } catch (UnsupportedOperationException | IllegalArgumentException e) {
             unixView = false; // not a Unix file system: fall back to basic attributes with default modes
           }
         }
-        return Attrs.of(Files.readAttributes(path, BasicFileAttributes.class, opts));
+        if (a == null) {
+          a = Attrs.of(Files.readAttributes(path, BasicFileAttributes.class, opts));
+        }
+        if (in != null && in.handle != null && a.fileKey != null) {
+          // the attributes were read by path; make sure the path still leads to the entry in the directory we hold
+          Object key = in.handle.getFileAttributeView(path.getFileName(), BasicFileAttributeView.class,
+              LinkOption.NOFOLLOW_LINKS).readAttributes().fileKey();
+          if (!a.fileKey.equals(key)) {
+            replaced(root.relativize(path).toString());
+            return null;
+          }
+        }
+        return a;
       } catch (NoSuchFileException e) {
         if (!follow) {
           vanished(root.relativize(path).toString());
@@ -367,10 +529,12 @@ public final class FilesSource implements BackupSource {
     boolean regular;
     boolean symlink;
     int mode = -1;
+    int nlink = 1;
     long uid = -1;
     long gid = -1;
     long size;
     FileTime mtime = FileTime.fromMillis(0);
+    @Nullable Object fileKey;
 
     static Attrs of(Map<String, Object> m) {
       Attrs a = new Attrs();
@@ -381,7 +545,9 @@ public final class FilesSource implements BackupSource {
       a.uid = ((Integer) m.get("uid")) & 0xFFFFFFFFL;
       a.gid = ((Integer) m.get("gid")) & 0xFFFFFFFFL;
       a.size = (Long) m.get("size");
+      a.nlink = (Integer) m.get("nlink");
       a.mtime = (FileTime) m.get("lastModifiedTime");
+      a.fileKey = m.get("fileKey");
       return a;
     }
 
@@ -392,6 +558,7 @@ public final class FilesSource implements BackupSource {
       a.symlink = b.isSymbolicLink();
       a.size = b.size();
       a.mtime = b.lastModifiedTime();
+      a.fileKey = b.fileKey();
       return a;
     }
 

@@ -24,7 +24,9 @@ import java.util.Set;
  * ({@code files:/srv/media?exclude=*.tmp}).
  *
  * <p>Target: a plain path, a {@code file:} or a {@code files:} URI naming a directory. Option {@value #OVERWRITE}
- * ({@code true}/{@code false}, default {@code false}) allows restoring into a directory that is not empty.
+ * ({@code true}/{@code false}, default {@code false}) allows restoring into a directory that is not empty; option
+ * {@value #FSYNC} ({@code true}/{@code false}, default {@code true}) makes every restored file and directory durable
+ * before the restore returns (turn off only for scratch restores, e.g. tests).
  */
 public final class FilesSourceProvider implements SourceProvider {
   /** The provider name, URI scheme and manifest kind. */
@@ -33,9 +35,16 @@ public final class FilesSourceProvider implements SourceProvider {
   public static final String EXCLUDE = "exclude";
   /** Target option: restore into a non-empty directory, replacing same-named entries. */
   public static final String OVERWRITE = "overwrite";
+  /** Target option: fsync every restored file and directory before reporting success (default {@code true}). */
+  public static final String FSYNC = "fsync";
+  /**
+   * Target option set by the CLI's {@code --target-dir}: restore as files into a directory. A files backup always
+   * restores into a directory, so it is accepted ({@code true}/{@code false}) and changes nothing.
+   */
+  public static final String TARGET_DIR = "targetDir";
 
   private static final Set<String> SOURCE_OPTIONS = Set.of(EXCLUDE);
-  private static final Set<String> TARGET_OPTIONS = Set.of(OVERWRITE);
+  private static final Set<String> TARGET_OPTIONS = Set.of(OVERWRITE, FSYNC, TARGET_DIR);
 
   /** Used by {@link java.util.ServiceLoader}. */
   public FilesSourceProvider() {}
@@ -48,7 +57,7 @@ public final class FilesSourceProvider implements SourceProvider {
   @Override
   public String description() {
     return "files: directory trees as POSIX/PAX tar; source files:/path (option exclude=glob,...), "
-        + "target a directory (option overwrite=true|false)";
+        + "target a directory (options overwrite=true|false, fsync=true|false)";
   }
 
   /**
@@ -96,6 +105,7 @@ public final class FilesSourceProvider implements SourceProvider {
     }
     Map<String, String> all = Options.merge(options, query);
     Options.validate(all, TARGET_OPTIONS, "files restore target");
-    return new FilesRestoreTarget(dir, Options.bool(all, OVERWRITE));
+    Options.bool(all, TARGET_DIR); // validated only: see TARGET_DIR
+    return new FilesRestoreTarget(dir, Options.bool(all, OVERWRITE), !all.containsKey(FSYNC) || Options.bool(all, FSYNC));
   }
 }

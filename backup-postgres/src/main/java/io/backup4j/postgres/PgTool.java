@@ -1,0 +1,165 @@
+package io.backup4j.postgres;
+
+import io.backup4j.api.ConfigurationException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A PostgreSQL client program ({@code pg_dump}, {@code pg_restore}, {@code psql}) and its version, and the search for
+ * one that is new enough.
+ *
+ * <p>pg_dump refuses to dump a server newer than itself, and pg_restore cannot read archives written by a newer
+ * pg_dump; so a tool is chosen by major version: the lowest major that is at least the required one (closest to the
+ * server), the newest minor of that major. Candidates come from the {@code binDir} option alone when it is set,
+ * otherwise from {@code PATH}, {@code /usr/lib/postgresql/*}{@code /bin} (Debian), {@code /usr/pgsql-*}{@code /bin}
+ * (RPM) and Homebrew's {@code postgresql@*} kegs.
+ *
+ * @param path the executable
+ * @param version the version it reports, e.g. {@code 15.14}
+ * @param major the major version, e.g. {@code 15}
+ * @param minor the minor version
+ */
+record PgTool(Path path, String version, int major, int minor) {
+  private static final Pattern VERSION = Pattern.compile("\\(PostgreSQL\\)\\s+(\\d+)(?:\\.(\\d+))?(?:\\.(\\d+))?");
+  private static final Map<Path, Optional<PgTool>> CACHE = new ConcurrentHashMap<>();
+
+  /**
+   * Finds a tool whose major version is at least {@code minMajor}.
+   *
+   * @param what what needs it, for the error message, e.g. {@code the server (PostgreSQL 17.2)}
+   * @throws ConfigurationException naming the versions found, the version needed and the fix
+   */
+  static PgTool find(String name, int minMajor, String what, @Nullable Path binDir) {
+    List<PgTool> found = new ArrayList<>();
+    for (Path dir : candidateDirs(binDir)) {
+      Path exe = dir.resolve(name);
+      if (Files.isRegularFile(exe) && Files.isExecutable(exe)) {
+        probe(exe).ifPresent(found::add);
+      }
+    }
+    Optional<PgTool> best = found.stream()
+        .filter(t -> t.major >= minMajor)
+        .min(Comparator.comparingInt(PgTool::major).thenComparing(Comparator.comparingInt(PgTool::minor).reversed()));
+    if (best.isPresent()) {
+      return best.get();
+    }
+    String where = binDir != null ? "in binDir " + binDir : "on PATH, in /usr/lib/postgresql/*/bin or /usr/pgsql-*/bin";
+    String fix = "install the PostgreSQL " + minMajor + " client programs (Debian/Ubuntu: apt-get install"
+        + " postgresql-client-" + minMajor + " from apt.postgresql.org; RHEL: postgresql" + minMajor + ")"
+        + " or set the option binDir to a directory holding " + name + " " + minMajor + " or newer";
+    if (found.isEmpty()) {
+      throw new ConfigurationException(name + " not found " + where + "; " + what + " needs " + name + " "
+          + minMajor + " or newer: " + fix);
+    }
+    PgTool newest = found.stream().max(Comparator.comparingInt(PgTool::major)).orElseThrow();
+    throw new ConfigurationException(name + " " + newest.version + " (" + newest.path + ") is too old: " + what
+        + " needs " + name + " " + minMajor + " or newer (" + name + " must be at least the major version of the"
+        + " server or archive); " + fix);
+  }
+
+  private static Set<Path> candidateDirs(@Nullable Path binDir) {
+    Set<Path> dirs = new LinkedHashSet<>();
+    if (binDir != null) {
+      dirs.add(binDir);
+      return dirs;
+    }
+    String path = System.getenv("PATH");
+    if (path != null) {
+      for (String p : path.split(java.io.File.pathSeparator)) {
+        if (!p.isEmpty()) {
+          dirs.add(Path.of(p));
+        }
+      }
+    }
+    addGlob(dirs, Path.of("/usr/lib/postgresql"), "bin");
+    addGlob(dirs, Path.of("/usr"), "pgsql-", "bin");
+    addGlob(dirs, Path.of("/opt/homebrew/opt"), "postgresql@", "bin");
+    addGlob(dirs, Path.of("/usr/local/opt"), "postgresql@", "bin");
+    dirs.add(Path.of("/usr/local/pgsql/bin"));
+    return dirs;
+  }
+
+  private static void addGlob(Set<Path> dirs, Path parent, String sub) {
+    addGlob(dirs, parent, "", sub);
+  }
+
+  private static void addGlob(Set<Path> dirs, Path parent, String prefix, String sub) {
+    if (!Files.isDirectory(parent)) {
+      return;
+    }
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(parent, prefix + "*")) {
+      List<Path> children = new ArrayList<>();
+      ds.forEach(children::add);
+      children.sort(Comparator.naturalOrder());
+      for (Path c : children) {
+        dirs.add(c.resolve(sub));
+      }
+    } catch (IOException ignored) {
+      // an unreadable directory just offers no candidates
+    }
+  }
+
+  /** Runs {@code <exe> --version} (cached per path). */
+  static Optional<PgTool> probe(Path exe) {
+    // keyed by the path as found, not the real path: Debian's /usr/bin/pg_dump, pg_restore and psql are all links to
+    // one pg_wrapper script
+    return CACHE.computeIfAbsent(exe.toAbsolutePath().normalize(), k -> runVersion(exe));
+  }
+
+  private static Optional<PgTool> runVersion(Path exe) {
+    try {
+      Process p = new ProcessBuilder(List.of(exe.toString(), "--version")).redirectErrorStream(true).start();
+      p.getOutputStream().close();
+      String out;
+      try (InputStream in = p.getInputStream()) {
+        out = new String(in.readNBytes(4096), StandardCharsets.UTF_8);
+      }
+      if (!p.waitFor(30, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        return Optional.empty();
+      }
+      return p.exitValue() == 0 ? parse(exe, out) : Optional.empty();
+    } catch (IOException e) {
+      return Optional.empty();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.empty();
+    }
+  }
+
+  static Optional<PgTool> parse(Path exe, String versionOutput) {
+    Matcher m = VERSION.matcher(versionOutput);
+    if (!m.find()) {
+      return Optional.empty();
+    }
+    int major = Integer.parseInt(m.group(1));
+    int minor = m.group(2) == null ? 0 : Integer.parseInt(m.group(2));
+    String version = m.group(1) + (m.group(2) == null ? "" : "." + m.group(2));
+    if (major < 10) { // 9.6.24: the major is 9.6; order it below 10
+      minor = m.group(3) == null ? 0 : Integer.parseInt(m.group(3));
+      version = version + (m.group(3) == null ? "" : "." + m.group(3));
+    }
+    return Optional.of(new PgTool(exe, version, major, minor));
+  }
+
+  /** {@code 170002} → 17, {@code 90624} → 9. */
+  static int majorOf(int serverVersionNum) {
+    return serverVersionNum / 10000;
+  }
+}

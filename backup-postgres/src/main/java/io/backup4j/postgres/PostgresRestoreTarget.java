@@ -1,0 +1,694 @@
+package io.backup4j.postgres;
+
+import io.backup4j.api.CancelledException;
+import io.backup4j.api.ConfigurationException;
+import io.backup4j.api.IntegrityException;
+import io.backup4j.api.Manifest;
+import io.backup4j.api.PartInfo;
+import io.backup4j.api.RestoreSession;
+import io.backup4j.api.RestoreTarget;
+import io.backup4j.api.Secret;
+import io.backup4j.api.SourceException;
+import io.backup4j.api.spi.ProviderContext;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Restores a {@code postgres} backup into a named database with {@code pg_restore} (custom and directory formats) or
+ * {@code psql} (plain format).
+ *
+ * <p>Safety rules: the database must exist unless {@code create=true}; a database that already holds user objects is
+ * refused unless {@code clean=true} (with {@code tables=...}, only the named tables must not exist); a custom-format
+ * restore runs in a single transaction by default ({@code singleTransaction=false} to turn off), so a failed or
+ * interrupted restore leaves nothing behind, and a database this target created is dropped again when the restore
+ * fails. Custom-format archives stream from the verified part straight into pg_restore's stdin; {@code jobs>1} needs
+ * a seekable file (pg_restore cannot run parallel jobs from stdin), so the archive is then first spooled to a 0600
+ * file in the session's private temporary directory, and a warning says so.
+ *
+ * <p>After the restore, {@code verifyRowCounts=true} compares every restored table's row count with the exact counts
+ * recorded at backup time ({@code countRows=true}), and each {@code assert} / {@code assert.<name>} option is an SQL
+ * query that must return {@code true}; a failed check throws {@link IntegrityException} and, like any failure, drops
+ * a database the restore created.
+ *
+ * <p>{@code clean=true} over a non-empty database restores the whole archive into a new sibling database (same
+ * encoding and collation) which replaces the target, keeping its owner, only after the restore and its checks
+ * succeeded; a failure leaves the original untouched. With a selection ({@code tables}, {@code schemas}) it is
+ * pg_restore's {@code --clean --if-exists} on the selected objects instead.
+ */
+final class PostgresRestoreTarget implements RestoreTarget {
+  static final Set<String> OPTIONS = Set.of("create", "clean", "tables", "schemas", "schemaOnly", "dataOnly", "jobs",
+      "singleTransaction", "noOwner", "noPrivileges", "verifyRowCounts", "binDir", "password", "passwordFile",
+      "maintenanceDatabase", "assert", "disableTriggers");
+
+  private final ConnectionSpec spec;
+  private final Options options;
+  private final boolean create;
+  private final boolean clean;
+  private final List<String[]> tables;
+  private final List<String> schemas;
+  private final boolean schemaOnly;
+  private final boolean dataOnly;
+  private final int jobs;
+  private final List<String> assertions;
+  private boolean superuser;
+
+  PostgresRestoreTarget(String target, Map<String, String> optionValues, @Nullable Supplier<char[]> password,
+      @Nullable ProviderContext context) {
+    this.options = new Options("postgres restore", optionValues, OPTIONS, Set.of("assert."));
+    ConnectionSpec parsed = ConnectionSpec.parse(target);
+    this.spec = parsed.withPassword(Credentials.resolve(parsed, options, password, context));
+    this.create = options.bool("create", false);
+    this.clean = options.bool("clean", false);
+    this.schemaOnly = options.bool("schemaOnly", false);
+    this.dataOnly = options.bool("dataOnly", false);
+    if (schemaOnly && dataOnly) {
+      throw new ConfigurationException("postgres restore options schemaOnly and dataOnly exclude each other");
+    }
+    this.jobs = options.integer("jobs", 1, 1, 64);
+    for (String b : List.of("singleTransaction", "noOwner", "noPrivileges", "verifyRowCounts", "disableTriggers")) {
+      options.bool(b, false); // fail now, not half-way through a restore
+    }
+    if (clean && dataOnly) {
+      throw new ConfigurationException("postgres restore options clean and dataOnly exclude each other (pg_restore"
+          + " cannot drop objects it does not recreate); truncate the tables first, or restore schema and data");
+    }
+    this.tables = new ArrayList<>();
+    for (String t : options.list("tables")) {
+      int dot = t.indexOf('.');
+      if (dot <= 0 || dot == t.length() - 1 || t.indexOf('.', dot + 1) >= 0) {
+        throw new ConfigurationException("postgres restore option tables: '" + t + "' is not schema.table"
+            + " (write tables=public.users,app.orders; quote nothing)");
+      }
+      tables.add(new String[] {t.substring(0, dot), t.substring(dot + 1)});
+    }
+    this.schemas = options.list("schemas");
+    this.assertions = options.withPrefix("assert");
+    if (options.bool("verifyRowCounts", false) && schemaOnly) {
+      throw new ConfigurationException("verifyRowCounts needs data: it cannot be combined with schemaOnly");
+    }
+  }
+
+  @Override
+  public String describe() {
+    return spec.redacted();
+  }
+
+  @Override
+  public void restore(RestoreSession session) throws IOException {
+    Manifest manifest = session.manifest();
+    Map<String, String> meta = manifest.sourceMetadata();
+    String format = meta.getOrDefault("postgres.format", "custom");
+    validateFor(format, meta);
+    int dumpMajor = Integer.parseInt(meta.getOrDefault("postgres.pgDumpMajor", "0"));
+    Path binDir = options.path("binDir");
+    String maintenance = options.string("maintenanceDatabase") == null ? "postgres"
+        : Objects.requireNonNull(options.string("maintenanceDatabase"));
+    ConnectionSpec adminSpec = spec.withDatabase(maintenance);
+
+    String tool = format.equals("plain") ? "psql" : "pg_restore";
+    PgTool exe = PgTool.find(tool, Math.max(dumpMajor, 1), "the archive (written by pg_dump "
+        + meta.getOrDefault("postgres.pgDumpVersion", "?") + ")", binDir);
+
+    // the database the restore writes into: the target itself, or, for clean=true over a non-empty database, a
+    // new sibling that replaces the target only once the restore and its checks succeeded
+    ConnectionSpec into = spec;
+    boolean ownDatabase = false;
+    boolean swap = false;
+    int serverMajor;
+    try (Connection admin = Jdbc.connect(adminSpec, null)) {
+      serverMajor = PgTool.majorOf(Jdbc.serverVersionNum(admin));
+      superuser = "true".equals(Jdbc.queryString(admin,
+          "SELECT rolsuper::text FROM pg_roles WHERE rolname = current_user"));
+      if (!databaseExists(admin, spec.database())) {
+        if (!create) {
+          throw new io.backup4j.api.NotFoundException("database " + Jdbc.quoteIdent(spec.database())
+              + " does not exist on " + spec.redacted() + "; create it or pass the option create=true");
+        }
+        createDatabase(admin, spec.database(), null);
+        ownDatabase = true;
+      } else if (!isEmptyOrAcceptable() && wholeDatabase()) {
+        String tmp = stagingName(spec.database());
+        createDatabase(admin, tmp, spec.database());
+        into = spec.withDatabase(tmp);
+        ownDatabase = true;
+        swap = true;
+        session.warn("clean=true: restoring into the new database " + tmp + ", which replaces "
+            + spec.database() + " only after the restore succeeded");
+      }
+    } catch (SQLException e) {
+      throw Jdbc.translate(e, "cannot prepare the restore into " + spec.redacted());
+    }
+    if (exe.major() < serverMajor) {
+      session.warn(tool + " " + exe.version() + " is older than the target server (major " + serverMajor
+          + "); it usually works, but a " + tool + " of the server's major version is recommended");
+    }
+    boolean success = false;
+    try {
+      if (!tables.isEmpty() && !dataOnly) {
+        createSchemasOf(into);
+      }
+      try (PasswordFile pass = into.password() == null ? null
+          : PasswordFile.create(session.temporaryDirectory(), Objects.requireNonNull(into.password()))) {
+        Map<String, String> env = new LinkedHashMap<>(into.libpqEnvironment());
+        if (pass != null) {
+          env.put("PGPASSFILE", pass.path().toString());
+        }
+        switch (format) {
+          case "plain" -> runPsql(session, exe, env, into);
+          case "directory" -> runPgRestoreDirectory(session, exe, env, manifest, into);
+          default -> runPgRestoreCustom(session, exe, env, into);
+        }
+      }
+      postChecks(session, meta, into, ownDatabase);
+      if (swap) {
+        swapIn(adminSpec, into.database(), serverMajor);
+      }
+      success = true;
+    } finally {
+      if (!success && ownDatabase) {
+        dropDatabase(session, adminSpec, into.database(), serverMajor);
+      }
+    }
+  }
+
+  /** Whether the whole archive is restored (no selection), so that clean=true may replace the database. */
+  private boolean wholeDatabase() {
+    return tables.isEmpty() && schemas.isEmpty() && !dataOnly;
+  }
+
+  private void validateFor(String format, Map<String, String> meta) {
+    if (format.equals("plain")) {
+      if (!tables.isEmpty() || !schemas.isEmpty() || schemaOnly || dataOnly || jobs > 1) {
+        throw new ConfigurationException("a plain-format (SQL) backup can only be restored whole: tables,"
+            + " schemas, schemaOnly, dataOnly and jobs need format=custom or directory at backup time");
+      }
+    }
+    if (options.bool("verifyRowCounts", false) && !meta.containsKey("postgres.rowCounts")) {
+      throw new ConfigurationException("verifyRowCounts=true but this backup recorded no exact row counts; take"
+          + " backups with the source option countRows=true to enable the check");
+    }
+  }
+
+  private static boolean databaseExists(Connection admin, String name) throws SQLException {
+    try (PreparedStatement ps = admin.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
+      ps.setString(1, name);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
+  /** Creates a database from template0, with the encoding, collation and owner of {@code like} if given. */
+  private static void createDatabase(Connection admin, String name, @Nullable String like) throws SQLException {
+    // template0: a pristine database, so objects added to template1 cannot collide with the archive's
+    StringBuilder sql = new StringBuilder("CREATE DATABASE " + Jdbc.quoteIdent(name) + " TEMPLATE template0");
+    if (like != null) {
+      try (PreparedStatement ps = admin.prepareStatement("SELECT pg_encoding_to_char(encoding), datcollate,"
+          + " datctype FROM pg_database WHERE datname = ?")) {
+        ps.setString(1, like);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (rs.next()) {
+            sql.append(" ENCODING ").append(literal(rs.getString(1)))
+                .append(" LC_COLLATE ").append(literal(rs.getString(2)))
+                .append(" LC_CTYPE ").append(literal(rs.getString(3)));
+          }
+        }
+      }
+    }
+    try (Statement st = admin.createStatement()) {
+      st.execute(sql.toString());
+    }
+  }
+
+  private static String literal(String s) {
+    return "'" + s.replace("'", "''") + "'";
+  }
+
+  private static String stagingName(String db) {
+    String base = db;
+    while (base.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 40) {
+      base = base.substring(0, base.length() - 1);
+    }
+    return base + "_b4j_" + Long.toHexString(System.nanoTime() & 0xffffffffL);
+  }
+
+  /** Replaces the target database by the freshly restored one, keeping the old owner. */
+  private void swapIn(ConnectionSpec adminSpec, String restored, int serverMajor) {
+    try (Connection admin = Jdbc.connect(adminSpec, null); Statement st = admin.createStatement()) {
+      String owner;
+      try (PreparedStatement ps = admin.prepareStatement(
+          "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = ?")) {
+        ps.setString(1, spec.database());
+        try (ResultSet rs = ps.executeQuery()) {
+          owner = rs.next() ? rs.getString(1) : null;
+        }
+      }
+      st.execute("DROP DATABASE IF EXISTS " + Jdbc.quoteIdent(spec.database())
+          + (serverMajor >= 13 ? " WITH (FORCE)" : ""));
+      st.execute("ALTER DATABASE " + Jdbc.quoteIdent(restored) + " RENAME TO " + Jdbc.quoteIdent(spec.database()));
+      if (owner != null) {
+        st.execute("ALTER DATABASE " + Jdbc.quoteIdent(spec.database()) + " OWNER TO " + Jdbc.quoteIdent(owner));
+      }
+    } catch (SQLException e) {
+      throw Jdbc.translate(e, "the restore succeeded into " + restored + " but it could not replace "
+          + spec.database() + " (rename it by hand)");
+    }
+  }
+
+  private void createSchemasOf(ConnectionSpec into) {
+    try (Connection c = Jdbc.connect(into, null); Statement st = c.createStatement()) {
+      for (String[] t : tables) {
+        st.execute("CREATE SCHEMA IF NOT EXISTS " + Jdbc.quoteIdent(t[0]));
+      }
+    } catch (SQLException e) {
+      throw Jdbc.translate(e, "cannot create the schemas of the selected tables in " + into.redacted());
+    }
+  }
+
+  /**
+   * Whether the existing target may be restored into as it is: true if empty (or nothing in the way of the
+   * selection), false if it is not empty but clean=true asks to replace it; throws when not empty and not clean.
+   */
+  private boolean isEmptyOrAcceptable() {
+    try (Connection c = Jdbc.connect(spec, null); Statement st = c.createStatement()) {
+      if (!tables.isEmpty()) {
+        List<String> existing = new ArrayList<>();
+        for (String[] t : tables) {
+          try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_class c JOIN pg_namespace n"
+              + " ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ?")) {
+            ps.setString(1, t[0]);
+            ps.setString(2, t[1]);
+            try (ResultSet rs = ps.executeQuery()) {
+              if (rs.next()) {
+                existing.add(t[0] + "." + t[1]);
+              }
+            }
+          }
+        }
+        if (!existing.isEmpty() && !dataOnly && !clean) {
+          throw new ConfigurationException("refusing to restore into " + spec.redacted() + ": the table(s) "
+              + existing + " already exist; drop them, restore into another database, or pass clean=true");
+        }
+        return true;
+      }
+      if (dataOnly) {
+        return true; // data-only restores go into an existing schema by definition
+      }
+      try (ResultSet rs = st.executeQuery("""
+          SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+                    AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%')
+               + (SELECT count(*) FROM pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'public')
+                    AND nspname NOT LIKE 'pg\\_toast%' AND nspname NOT LIKE 'pg\\_temp%')
+               + (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema'))
+               + (SELECT count(*) FROM pg_extension WHERE extname <> 'plpgsql')
+               + (SELECT count(*) FROM pg_largeobject_metadata)""")) {
+        rs.next();
+        long n = rs.getLong(1);
+        if (n == 0) {
+          return true;
+        }
+        if (!clean) {
+          throw new ConfigurationException("refusing to restore into " + spec.redacted() + ": the database is not"
+              + " empty (" + n + " user objects); restore into a new database (create=true), or pass clean=true to"
+              + " replace it (the restore goes into a new database that replaces this one only on success)");
+        }
+        if (!wholeDatabase()) {
+          return true; // clean with a selection: pg_restore --clean drops the selected objects first
+        }
+        return false;
+      }
+    } catch (SQLException e) {
+      throw Jdbc.translate(e, "cannot inspect " + spec.redacted());
+    }
+  }
+
+  private List<String> selectionArgs() {
+    List<String> a = new ArrayList<>();
+    if (schemaOnly) {
+      a.add("--schema-only");
+    }
+    if (dataOnly) {
+      a.add("--data-only");
+      // a data-only load must not fire the target's triggers (audit rows, FK checks against half-loaded tables)
+      if (options.bool("disableTriggers", true)) {
+        if (superuser) {
+          a.add("--disable-triggers");
+        } else if (options.string("disableTriggers") != null) {
+          throw new ConfigurationException("disableTriggers=true needs a superuser (pg_restore"
+              + " --disable-triggers); connect as one or pass disableTriggers=false");
+        }
+      }
+    }
+    if (clean && !dataOnly && !wholeDatabase()) {
+      a.add("--clean");
+      a.add("--if-exists");
+    }
+    if (options.bool("noOwner", false)) {
+      a.add("--no-owner");
+    }
+    if (options.bool("noPrivileges", false)) {
+      a.add("--no-privileges");
+    }
+    // tables are selected through a filtered table of contents (--use-list), added by the caller
+    if (tables.isEmpty()) {
+      for (String s : schemas) {
+        a.add("--schema=" + s);
+      }
+    }
+    return a;
+  }
+
+  /**
+   * Reads the archive's table of contents ({@code pg_restore --list}) and writes the entries of the selected tables
+   * (with their indexes, constraints, triggers, owned sequences, comments and privileges, and the foreign keys whose
+   * referenced table is selected too) to a private list file for {@code --use-list}. pg_restore's own {@code -t}
+   * matches table names without their schema and leaves indexes and constraints out.
+   */
+  private Path tableList(RestoreSession session, PgTool exe, Map<String, String> env, @Nullable Path dir,
+      Map<String, String> meta) throws IOException {
+    List<String> cmd = new ArrayList<>(List.of(exe.path().toString(), "--list"));
+    cmd.add(dir == null ? "--format=custom" : "--format=directory");
+    if (dir != null) {
+      cmd.add(dir.toString());
+    }
+    String list;
+    try (ChildProcess child = ChildProcess.start(cmd, env, null, null, null)) {
+      session.cancellation().onCancel(child::kill);
+      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+      Thread reader = new Thread(() -> {
+        try (InputStream in = child.stdout()) {
+          byte[] buf = new byte[8192];
+          int n;
+          while ((n = in.read(buf)) >= 0) {
+            if (out.size() < (64 << 20)) { // a table of contents is small; never hold an unbounded amount
+              out.write(buf, 0, n);
+            }
+          }
+        } catch (IOException ignored) {
+          // the child ended
+        }
+      }, "pg_restore-list");
+      reader.setDaemon(true);
+      reader.start();
+      if (dir == null) {
+        // only the archive's head (its table of contents) is needed: stream until pg_restore stops reading
+        try (InputStream in = session.openPart(PostgresSource.PART_CUSTOM)) {
+          OutputStream stdin = child.stdin();
+          byte[] buf = new byte[64 * 1024];
+          int n;
+          while ((n = in.read(buf)) >= 0) {
+            stdin.write(buf, 0, n);
+          }
+          stdin.close();
+        } catch (IOException pipeClosed) {
+          // expected: pg_restore --list exits after the table of contents
+        }
+      } else {
+        child.stdin().close();
+      }
+      int rc = child.waitFor();
+      try {
+        reader.join(10_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new java.io.InterruptedIOException("interrupted");
+      }
+      if (rc != 0) {
+        throw new SourceException("cannot read the archive's table of contents: " + child.describeExit(rc));
+      }
+      list = out.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
+    String filtered = TableDependents.filterList(list, tables,
+        TableDependents.parse(meta.getOrDefault("postgres.dependents", "")));
+    if (filtered.isBlank()) {
+      throw new io.backup4j.api.NotFoundException("none of the tables " + options.string("tables")
+          + " is in this backup; check the names (schema.table, case-sensitive)");
+    }
+    List<String> missing = new ArrayList<>();
+    for (String[] t : tables) {
+      if (!filtered.contains(" TABLE " + t[0] + " " + t[1] + " ")) {
+        missing.add(t[0] + "." + t[1]);
+      }
+    }
+    if (!missing.isEmpty()) {
+      throw new io.backup4j.api.NotFoundException("the table(s) " + missing + " are not in this backup; check the"
+          + " names (schema.table, case-sensitive)");
+    }
+    Path file = session.temporaryDirectory().resolve("restore-" + System.nanoTime() + ".list");
+    Files.writeString(file, filtered, java.nio.charset.StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW,
+        StandardOpenOption.WRITE);
+    return file;
+  }
+
+  private boolean singleTransaction(boolean fileInput) {
+    boolean dflt = jobs == 1;
+    boolean st = options.bool("singleTransaction", dflt);
+    if (st && jobs > 1) {
+      throw new ConfigurationException("singleTransaction cannot be combined with jobs>1 (pg_restore restriction)");
+    }
+    return st && (fileInput || jobs == 1);
+  }
+
+  private void runPgRestoreCustom(RestoreSession session, PgTool exe, Map<String, String> env, ConnectionSpec into)
+      throws IOException {
+    List<String> cmd = new ArrayList<>(List.of(exe.path().toString(), "--verbose", "--no-password",
+        "--exit-on-error", "--format=custom", "--dbname=" + into.dbnameConninfo()));
+    if (singleTransaction(jobs > 1)) {
+      cmd.add("--single-transaction");
+    }
+    cmd.addAll(selectionArgs());
+    if (!tables.isEmpty()) {
+      cmd.add("--use-list=" + tableList(session, exe, env, null, session.manifest().sourceMetadata()));
+    }
+    if (jobs > 1) {
+      // pg_restore -j needs to seek in the archive, which a pipe cannot do
+      Path spool = session.temporaryDirectory().resolve("archive.pgc");
+      session.warn("jobs=" + jobs + ": pg_restore cannot restore in parallel from a stream, so the archive is first"
+          + " written to a private temporary file (" + spool + "); it needs as much free space as the dump");
+      Files.createFile(spool, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      try {
+        try (InputStream in = session.openPart(PostgresSource.PART_CUSTOM);
+            OutputStream out = Files.newOutputStream(spool, StandardOpenOption.WRITE)) {
+          in.transferTo(out);
+        }
+        cmd.add("--jobs=" + jobs);
+        cmd.add(spool.toString());
+        runWithStdin(session, cmd, env, null);
+      } finally {
+        Files.deleteIfExists(spool);
+      }
+      return;
+    }
+    runWithStdin(session, cmd, env, PostgresSource.PART_CUSTOM);
+  }
+
+  private void runPgRestoreDirectory(RestoreSession session, PgTool exe, Map<String, String> env, Manifest manifest,
+      ConnectionSpec into)
+      throws IOException {
+    Path dir = session.temporaryDirectory().resolve("pgdump-dir");
+    Files.createDirectories(dir);
+    session.warn("directory-format backup: its files are materialised in a private temporary directory (" + dir
+        + ") because pg_restore reads a directory; it needs as much free space as the dump");
+    for (PartInfo p : manifest.parts()) {
+      if (!p.name().startsWith(PostgresSource.DIR_PREFIX)) {
+        continue;
+      }
+      String file = p.name().substring(PostgresSource.DIR_PREFIX.length());
+      if (file.contains("/") || file.isEmpty()) {
+        throw new IntegrityException("unexpected part " + p.name() + " in a directory-format backup");
+      }
+      try (InputStream in = session.openPart(p.name())) {
+        Files.copy(in, dir.resolve(file));
+      }
+    }
+    List<String> cmd = new ArrayList<>(List.of(exe.path().toString(), "--verbose", "--no-password",
+        "--exit-on-error", "--format=directory", "--dbname=" + into.dbnameConninfo()));
+    if (singleTransaction(true)) {
+      cmd.add("--single-transaction");
+    }
+    if (jobs > 1) {
+      cmd.add("--jobs=" + jobs);
+    }
+    cmd.addAll(selectionArgs());
+    if (!tables.isEmpty()) {
+      cmd.add("--use-list=" + tableList(session, exe, env, dir, manifest.sourceMetadata()));
+    }
+    cmd.add(dir.toString());
+    runWithStdin(session, cmd, env, null);
+  }
+
+  private void runPsql(RestoreSession session, PgTool exe, Map<String, String> env, ConnectionSpec into)
+      throws IOException {
+    List<String> cmd = List.of(exe.path().toString(), "--no-psqlrc", "--no-password", "--quiet",
+        "--set=ON_ERROR_STOP=1", "--single-transaction", "--dbname=" + into.dbnameConninfo(), "--file=-");
+    runWithStdin(session, cmd, env, PostgresSource.PART_PLAIN);
+  }
+
+  /**
+   * Runs the restore program, streaming a part into its stdin if {@code part} is given.
+   *
+   * <p>The last chunk read from the part is held back until the part stream has reported a verified end (the engine
+   * checks length and SHA-256 before returning end-of-stream). pg_restore and psql need those final bytes to finish,
+   * so they cannot commit a restore of damaged data: on an {@link IntegrityException} they are killed first, and the
+   * single transaction rolls back. A child that finishes early on purpose (a schema-only or table-selective restore
+   * needs only the archive's head) closes its stdin; the rest of the part is then still read, to verify it.
+   */
+  private void runWithStdin(RestoreSession session, List<String> cmd, Map<String, String> env, @Nullable String part)
+      throws IOException {
+    int[] items = {0};
+    Secret pw = spec.password();
+    try (ChildProcess child = ChildProcess.start(cmd, env, null, line -> {
+      if (line.contains("processing data for table") || line.contains("creating TABLE ")) {
+        session.progress("items", ++items[0], -1, line);
+      }
+    }, pw)) {
+      session.cancellation().onCancel(child::kill);
+      // drain stdout (psql prints command tags) so the child never blocks on a full pipe
+      Thread out = new Thread(() -> {
+        try (InputStream in = child.stdout()) {
+          in.transferTo(OutputStream.nullOutputStream());
+        } catch (IOException ignored) {
+          // the child ended
+        }
+      }, child.name() + "-stdout");
+      out.setDaemon(true);
+      out.start();
+      if (part != null) {
+        OutputStream stdin = child.stdin();
+        boolean childClosedInput = false;
+        try (InputStream in = session.openPart(part)) {
+          byte[] held = new byte[128 * 1024];
+          byte[] next = new byte[128 * 1024];
+          int heldN = in.read(held);
+          while (heldN >= 0) {
+            session.cancellation().throwIfCancelled();
+            int nextN = in.read(next); // throws IntegrityException instead of returning -1 for a damaged part
+            if (!childClosedInput) {
+              try {
+                stdin.write(held, 0, heldN);
+              } catch (IOException pipeClosed) {
+                childClosedInput = true; // finished early or failed: the exit code decides below
+              }
+            }
+            byte[] t = held;
+            held = next;
+            next = t;
+            heldN = nextN;
+          }
+        } catch (IOException | RuntimeException e) {
+          // kill before closing stdin: a clean EOF could let the child commit what it has read so far
+          child.kill();
+          int rc = child.waitFor();
+          if (e instanceof CancelledException || e instanceof IntegrityException) {
+            throw e;
+          }
+          throw new SourceException("restore into " + spec.redacted() + " failed while streaming the backup: "
+              + e.getMessage() + "\n" + child.describeExit(rc), e);
+        }
+        try {
+          stdin.close();
+        } catch (IOException e) {
+          // the child exited early; its exit code and stderr say why
+        }
+      } else {
+        child.stdin().close();
+      }
+      int rc = child.waitFor();
+      session.cancellation().throwIfCancelled();
+      if (rc != 0) {
+        throw new SourceException("restore into " + spec.redacted() + " failed: " + child.describeExit(rc));
+      }
+    }
+  }
+
+  private void dropDatabase(RestoreSession session, ConnectionSpec adminSpec, String name, int serverMajor) {
+    try (Connection admin = Jdbc.connect(adminSpec, null); Statement st = admin.createStatement()) {
+      st.execute("DROP DATABASE IF EXISTS " + Jdbc.quoteIdent(name) + (serverMajor >= 13 ? " WITH (FORCE)" : ""));
+    } catch (SQLException | RuntimeException e) {
+      session.warn("the restore failed and the database " + name + " it created could not be dropped: "
+          + e.getMessage());
+    }
+  }
+
+  private void postChecks(RestoreSession session, Map<String, String> meta, ConnectionSpec into, boolean own) {
+    boolean verifyCounts = options.bool("verifyRowCounts", false);
+    if (!verifyCounts && assertions.isEmpty()) {
+      return;
+    }
+    List<String> failures = new ArrayList<>();
+    try (Connection c = Jdbc.connect(into, null); Statement st = c.createStatement()) {
+      if (verifyCounts) {
+        Map<String, Long> expected = Jdbc.decodeCounts(meta.getOrDefault("postgres.rowCounts", ""));
+        int checked = 0;
+        for (Map.Entry<String, Long> e : expected.entrySet()) {
+          String key = e.getKey();
+          int nul = key.indexOf('\u0000');
+          String schema = key.substring(0, nul);
+          String table = key.substring(nul + 1);
+          if (!selected(schema, table)) {
+            continue;
+          }
+          String q = Jdbc.quoteIdent(schema) + "." + Jdbc.quoteIdent(table);
+          try (ResultSet rs = st.executeQuery("SELECT count(*) FROM ONLY " + q)) {
+            rs.next();
+            long n = rs.getLong(1);
+            if (n != e.getValue()) {
+              failures.add(Jdbc.display(key) + " has " + n + " rows, the backup recorded " + e.getValue());
+            }
+          } catch (SQLException ex) {
+            failures.add(Jdbc.display(key) + ": " + ex.getMessage());
+          }
+          session.progress("tables verified", ++checked, expected.size(), Jdbc.display(key));
+        }
+      }
+      for (String sql : assertions) {
+        try (ResultSet rs = st.executeQuery(sql)) {
+          if (!rs.next() || !rs.getBoolean(1) || rs.wasNull()) {
+            failures.add("assertion did not return true: " + sql);
+          }
+        } catch (SQLException ex) {
+          failures.add("assertion failed with an error: " + sql + ": " + ex.getMessage());
+        }
+      }
+    } catch (SQLException e) {
+      throw Jdbc.translate(e, "cannot check the restored database " + spec.redacted());
+    }
+    if (!failures.isEmpty()) {
+      throw new IntegrityException("the restore into " + spec.redacted() + " finished but its checks failed"
+          + (own ? " (the database it created was dropped again)" : " (the restored objects were left in place)")
+          + ":\n  " + String.join("\n  ", failures));
+    }
+  }
+
+  private boolean selected(String schema, String table) {
+    if (!tables.isEmpty()) {
+      return tables.stream().anyMatch(t -> t[0].equals(schema) && t[1].equals(table));
+    }
+    return schemas.isEmpty() || schemas.contains(schema);
+  }
+
+  @Override
+  public String toString() {
+    return "PostgresRestoreTarget[" + spec.redacted() + "]";
+  }
+}

@@ -1,0 +1,99 @@
+package io.backup4j.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.backup4j.api.ConfigurationException;
+import io.backup4j.api.spi.SourceProvider;
+import io.backup4j.testkit.TestProviderContext;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class OptionsValidationTest {
+  @TempDir Path tmp;
+
+  private PostgresSource source(Map<String, String> options) {
+    return (PostgresSource) new PostgresSourceProvider().openSource(URI.create("postgres://u@h/db"), options,
+        TestProviderContext.of(tmp));
+  }
+
+  @Test
+  void providerIsFoundThroughServiceLoaderByNameAndSchemes() {
+    List<SourceProvider> found = ServiceLoader.load(SourceProvider.class).stream().map(ServiceLoader.Provider::get)
+        .filter(p -> p.name().equals("postgres")).toList();
+    assertThat(found).hasSize(1);
+    assertThat(found.get(0).schemes()).contains("postgres", "postgresql", "jdbc");
+    assertThat(found.get(0).sensitiveOptions()).contains("password");
+  }
+
+  @Test
+  void unknownOptionsAndBadValuesAreRefused() {
+    assertThatThrownBy(() -> source(Map.of("fromat", "custom"))).isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("unknown postgres source option 'fromat'").hasMessageContaining("format");
+    assertThatThrownBy(() -> source(Map.of("format", "tar"))).hasMessageContaining("custom");
+    assertThatThrownBy(() -> source(Map.of("jobs", "4"))).hasMessageContaining("format=directory");
+    assertThatThrownBy(() -> source(Map.of("schemaOnly", "true", "dataOnly", "true")))
+        .hasMessageContaining("exclude each other");
+    assertThatThrownBy(() -> source(Map.of("countRows", "maybe"))).hasMessageContaining("not a boolean");
+  }
+
+  @Test
+  void dumpArgumentsFollowTheOptions() {
+    PostgresSource s = source(Map.of("schemas", "app, billing", "excludeTables", "app.audit", "noOwner", "true",
+        "noPrivileges", "true", "schemaOnly", "true", "pgDumpArgs", "--lock-wait-timeout=10s,--no-comments"));
+    assertThat(s.dumpArguments(null)).containsSubsequence("--format=custom", "--verbose", "--no-password",
+        "--compress=0", "--schema-only", "--schema=app", "--schema=billing", "--exclude-table=app.audit",
+        "--no-owner", "--no-privileges", "--lock-wait-timeout=10s", "--no-comments");
+  }
+
+  @Test
+  void extraArgumentsAreAllowListed() {
+    assertThat(ExtraArgs.validate(List.of("--no-comments", "--section=pre-data"))).hasSize(2);
+    for (String bad : List.of("--file=x", "-f", "--format=plain", "--password", "-W", "--host=h", "--dbname=x",
+        "--section=", "--no-comments\n--file=x", "--username=u")) {
+      assertThatThrownBy(() -> ExtraArgs.validate(List.of(bad))).as(bad).isInstanceOf(ConfigurationException.class);
+    }
+  }
+
+  @Test
+  void restoreTargetValidatesTablesAndExclusiveOptions() {
+    PostgresSourceProvider p = new PostgresSourceProvider();
+    TestProviderContext ctx = TestProviderContext.of(tmp);
+    assertThatThrownBy(() -> p.openTarget("postgres://u@h/db", Map.of("tables", "users"), ctx))
+        .hasMessageContaining("schema.table");
+    assertThatThrownBy(() -> p.openTarget("postgres://u@h/db", Map.of("clean", "true", "dataOnly", "true"), ctx))
+        .hasMessageContaining("exclude each other");
+    assertThatThrownBy(() -> p.openTarget("postgres://u@h/db", Map.of("cleen", "true"), ctx))
+        .hasMessageContaining("unknown postgres restore option 'cleen'");
+    assertThat(p.openTarget("postgres://u:pw@h/db", Map.of("assert.users", "SELECT true"), ctx).describe())
+        .isEqualTo("postgres://u@h:5432/db");
+  }
+
+  @Test
+  void pgToolVersionsAreParsed() {
+    assertThat(PgTool.parse(Path.of("/x"), "pg_dump (PostgreSQL) 15.14 (Debian 15.14-0+deb12u1)"))
+        .hasValueSatisfying(t -> {
+          assertThat(t.major()).isEqualTo(15);
+          assertThat(t.minor()).isEqualTo(14);
+          assertThat(t.version()).isEqualTo("15.14");
+        });
+    assertThat(PgTool.parse(Path.of("/x"), "pg_dump (PostgreSQL) 17devel")).hasValueSatisfying(
+        t -> assertThat(t.major()).isEqualTo(17));
+    assertThat(PgTool.parse(Path.of("/x"), "pg_dump (PostgreSQL) 9.6.24")).hasValueSatisfying(
+        t -> assertThat(t.major()).isEqualTo(9));
+    assertThat(PgTool.parse(Path.of("/x"), "nonsense")).isEmpty();
+  }
+
+  @Test
+  void rowCountsSurviveIdentifiersWithDotsEqualsAndNewlines() {
+    Map<String, Long> counts = new java.util.LinkedHashMap<>();
+    counts.put(Jdbc.key("a.b", "c=d\ne"), 5L);
+    counts.put(Jdbc.key("public", "users"), 0L);
+    assertThat(Jdbc.decodeCounts(Jdbc.encodeCounts(counts))).isEqualTo(counts);
+  }
+}

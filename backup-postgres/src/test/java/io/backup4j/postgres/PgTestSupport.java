@@ -1,0 +1,81 @@
+package io.backup4j.postgres;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.backup4j.api.Manifest;
+import io.backup4j.core.Backups;
+import io.backup4j.testkit.postgres.EmbeddedPostgresServer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** Shared helpers: locating the client programs (skipping loudly without them) and opening repositories. */
+final class PgTestSupport {
+  private static final AtomicInteger DB_COUNTER = new AtomicInteger();
+
+  private PgTestSupport() {}
+
+  /** pg_dump of the newest installed major, or skips the test with the reason. */
+  static Path pgDump() {
+    Optional<PgTool> t = newest("pg_dump");
+    assumeTrue(t.isPresent(), "SKIPPED: pg_dump not installed (install Debian's postgresql-client; CI does)");
+    return t.get().path();
+  }
+
+  /** The newest installed client major, or skips. */
+  static int clientMajor() {
+    Optional<PgTool> t = newest("pg_dump");
+    assumeTrue(t.isPresent(), "SKIPPED: pg_dump not installed (install Debian's postgresql-client; CI does)");
+    assumeTrue(newest("pg_restore").isPresent() && newest("psql").isPresent(),
+        "SKIPPED: pg_restore/psql not installed (install Debian's postgresql-client; CI does)");
+    return t.get().major();
+  }
+
+  static Optional<PgTool> newest(String tool) {
+    try {
+      return Optional.of(PgTool.find(tool, 0, "tests", null));
+    } catch (RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** Starts a server of the given major, or skips when its binaries are not available. */
+  static EmbeddedPostgresServer start(int major) throws IOException {
+    assumeTrue(EmbeddedPostgresServer.binariesAvailable(major), "SKIPPED: no embedded PostgreSQL " + major
+        + " binaries (run through Maven, which copies them to target/pg-binaries; Linux x86-64 only)");
+    return EmbeddedPostgresServer.builder().majorVersion(major).start();
+  }
+
+  static String uniqueDb(String prefix) {
+    return prefix + "_" + DB_COUNTER.incrementAndGet();
+  }
+
+  static Backups backups(Path repo) {
+    return Backups.builder().repository(repo.toUri().toString()).build();
+  }
+
+  /** Whether the repository holds no committed backup and no data objects. */
+  static boolean repositoryHoldsNoBackup(Path repo) throws IOException {
+    if (!Files.exists(repo)) {
+      return true;
+    }
+    try (Backups b = backups(repo)) {
+      List<Manifest> all = b.list();
+      if (!all.isEmpty()) {
+        return false;
+      }
+    } catch (RuntimeException e) {
+      // no repository at all
+    }
+    Path data = repo.resolve("data");
+    if (!Files.exists(data)) {
+      return true;
+    }
+    try (var s = Files.walk(data)) {
+      return s.noneMatch(Files::isRegularFile);
+    }
+  }
+}

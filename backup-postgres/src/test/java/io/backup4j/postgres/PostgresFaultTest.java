@@ -1,0 +1,253 @@
+package io.backup4j.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.backup4j.api.AccessDeniedException;
+import io.backup4j.api.BackupException;
+import io.backup4j.api.ConfigurationException;
+import io.backup4j.api.SourceException;
+import io.backup4j.api.Transform;
+import io.backup4j.api.TransformSpec;
+import io.backup4j.core.BackupJob;
+import io.backup4j.core.Backups;
+import io.backup4j.testkit.postgres.EmbeddedPostgresServer;
+import io.backup4j.testkit.postgres.RichSchema;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Failures while backing up: each must surface as a clear error and leave no committed backup (an empty catalog and
+ * no data objects in the repository).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class PostgresFaultTest {
+  static final String DB = "faults";
+  EmbeddedPostgresServer pg;
+
+  @BeforeAll
+  void start() throws Exception {
+    PgTestSupport.clientMajor();
+    pg = PgTestSupport.start(14);
+    pg.createDatabase(DB);
+    RichSchema.install(pg, DB, 150_000);
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    if (pg != null) {
+      pg.close();
+    }
+  }
+
+  private void assertBackupFails(Path repo, BackupJob job, Class<? extends BackupException> type, String... texts)
+      throws IOException {
+    try (Backups b = PgTestSupport.backups(repo)) {
+      var thrown = assertThatThrownBy(() -> b.backup(job)).isInstanceOf(type);
+      for (String t : texts) {
+        thrown.hasMessageContaining(t);
+      }
+      thrown.satisfies(e -> assertThat(e.getMessage()).doesNotContain(pg.password()));
+    }
+    assertThat(PgTestSupport.repositoryHoldsNoBackup(repo)).as("repository holds no backup").isTrue();
+  }
+
+  @Test
+  void wrongPasswordIsAccessDeniedAndCommitsNothing(@TempDir Path repo) throws IOException {
+    String uri = pg.uriWithoutPassword(DB).replace("postgres@", "postgres:not-the-password@");
+    assertBackupFails(repo, BackupJob.builder().source(uri).build(), AccessDeniedException.class,
+        "password authentication failed");
+  }
+
+  @Test
+  void unreachableHostIsASourceFailureNamingTheServer(@TempDir Path repo) throws IOException {
+    int closedPort;
+    try (ServerSocket s = new ServerSocket(0)) {
+      closedPort = s.getLocalPort();
+    }
+    String uri = "postgres://postgres:x@127.0.0.1:" + closedPort + "/" + DB;
+    assertBackupFails(repo, BackupJob.builder().source(uri).build(), SourceException.class,
+        "127.0.0.1:" + closedPort, "reachable");
+  }
+
+  @Test
+  void missingPgDumpNamesTheDirectoryAndTheFix(@TempDir Path repo, @TempDir Path emptyBin) throws IOException {
+    assertBackupFails(repo, BackupJob.builder().source(pg.uri(DB)).sourceOption("binDir", emptyBin.toString())
+        .build(), ConfigurationException.class, "pg_dump not found", emptyBin.toString(), "postgresql-client-14");
+  }
+
+  @Test
+  void pgDumpKilledMidStreamFailsTheBackup(@TempDir Path repo) throws IOException {
+    AtomicBoolean fired = new AtomicBoolean();
+    Transform killer = afterBytes(1 << 20, () -> {
+      // kill every pg_dump child of this JVM, as the OOM killer or an operator would
+      ProcessHandle.current().descendants()
+          .filter(p -> p.info().command().map(c -> c.endsWith("pg_dump")).orElse(false))
+          .forEach(ProcessHandle::destroyForcibly);
+      fired.set(true);
+    });
+    assertBackupFails(repo, BackupJob.builder().source(pg.uri(DB)).transform(killer).build(),
+        SourceException.class, "pg_dump");
+    assertThat(fired).isTrue();
+  }
+
+  @Test
+  void databaseDroppedMidDumpFailsTheBackup(@TempDir Path repo) throws Exception {
+    String victim = PgTestSupport.uniqueDb("victim");
+    pg.createDatabase(victim);
+    RichSchema.install(pg, victim, 150_000);
+    AtomicBoolean fired = new AtomicBoolean();
+    Transform dropper = afterBytes(1 << 20, () -> {
+      try {
+        pg.dropDatabase(victim); // WITH (FORCE): terminates pg_dump's session
+        fired.set(true);
+      } catch (java.sql.SQLException e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    assertBackupFails(repo, BackupJob.builder().source(pg.uri(victim)).transform(dropper).build(),
+        SourceException.class, "pg_dump");
+    assertThat(fired).isTrue();
+  }
+
+  @Test
+  void cancellationMidDumpStopsPgDumpAndCommitsNothing(@TempDir Path repo) throws IOException {
+    io.backup4j.api.Cancellation cancel = new io.backup4j.api.Cancellation();
+    Transform canceller = afterBytes(1 << 20, cancel::cancel);
+    assertBackupFails(repo, BackupJob.builder().source(pg.uri(DB)).transform(canceller).cancellation(cancel).build(),
+        io.backup4j.api.CancelledException.class);
+    assertThat(ProcessHandle.current().descendants()
+        .filter(p -> p.info().command().map(c -> c.endsWith("pg_dump")).orElse(false))
+        .filter(ProcessHandle::isAlive).count()).isZero();
+  }
+
+  @Test
+  void dataSourceBuilderBacksUpThroughThePgjdbcDataSource(@TempDir Path repo) throws Exception {
+    org.postgresql.ds.PGSimpleDataSource ds = new org.postgresql.ds.PGSimpleDataSource();
+    ds.setServerNames(new String[] {pg.host()});
+    ds.setPortNumbers(new int[] {pg.port()});
+    ds.setDatabaseName(DB);
+    ds.setUser(EmbeddedPostgresServer.USER);
+    ds.setPassword(pg.password());
+    PostgresSource source = PostgresSource.builder().dataSource(ds).build();
+    assertThat(source.identity()).isEqualTo("postgres://postgres@127.0.0.1:" + pg.port() + "/" + DB);
+    try (Backups b = PgTestSupport.backups(repo)) {
+      var m = b.backup(BackupJob.builder().source(source).build());
+      assertThat(m.sourceKind()).isEqualTo("postgres");
+      String db = PgTestSupport.uniqueDb("from_ds");
+      b.restore(m.id(), io.backup4j.core.RestoreJob.builder(pg.uri(db)).option("create", "true")
+          .option("tables", "app.events").build());
+      assertThat(pg.queryValue(db, "SELECT count(*) FROM app.events")).isEqualTo("300");
+    }
+  }
+
+  @Test
+  void encryptedBackupRestoresWithTheKeyAndAWrongKeyRestoresNothing(@TempDir Path repo, @TempDir Path keys)
+      throws Exception {
+    Path key = keys.resolve("backup.key");
+    Path wrong = keys.resolve("wrong.key");
+    for (Path p : List.of(key, wrong)) {
+      byte[] k = new byte[32];
+      new java.security.SecureRandom().nextBytes(k);
+      Files.write(p, k);
+      Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    }
+    try (Backups b = PgTestSupport.backups(repo)) {
+      var m = b.backup(BackupJob.builder().source(pg.uri(DB))
+          .transform("aes-gcm", java.util.Map.of("keyFile", key.toString())).build());
+      // the stored part is ciphertext: no table name in clear
+      byte[] stored = Files.readAllBytes(repo.resolve(m.parts().get(0).key()));
+      assertThat(new String(stored, java.nio.charset.StandardCharsets.ISO_8859_1)).doesNotContain("measurements");
+
+      String bad = PgTestSupport.uniqueDb("wrong_key");
+      assertThatThrownBy(() -> b.restore(m.id(), io.backup4j.core.RestoreJob.builder(pg.uri(bad))
+          .option("create", "true").transformOption("aes-gcm", "keyFile", wrong.toString()).build()))
+          .isInstanceOf(BackupException.class);
+      assertThat(pg.databaseExists(bad)).isFalse();
+
+      String good = PgTestSupport.uniqueDb("right_key");
+      b.restore(m.id(), io.backup4j.core.RestoreJob.builder(pg.uri(good)).option("create", "true")
+          .transformOption("aes-gcm", "keyFile", key.toString()).build());
+      assertThat(io.backup4j.testkit.postgres.DatabaseFingerprint.tableDigests(pg, good, null))
+          .isEqualTo(io.backup4j.testkit.postgres.DatabaseFingerprint.tableDigests(pg, DB, null));
+    }
+  }
+
+  @Test
+  void extraArgumentsThatRedirectOutputOrCarryPasswordsAreRefused(@TempDir Path repo) throws IOException {
+    for (String bad : List.of("--file=/tmp/x", "-f", "--password", "--dbname=postgres://u:pw@h/db", "--host=evil")) {
+      assertBackupFails(repo, BackupJob.builder().source(pg.uri(DB)).sourceOption("pgDumpArgs", bad).build(),
+          ConfigurationException.class, "not allowed");
+    }
+  }
+
+  @Test
+  void passwordNeverReachesTheCommandLine(@TempDir Path repo) throws Exception {
+    // while pg_dump runs, look at its argv and environment as `ps` would
+    AtomicBoolean checked = new AtomicBoolean();
+    Transform inspector = afterBytes(1 << 16, () -> {
+      ProcessHandle.current().descendants()
+          .filter(p -> p.info().command().map(c -> c.endsWith("pg_dump")).orElse(false))
+          .forEach(p -> {
+            String cmdline = p.info().commandLine().orElse("");
+            assertThat(cmdline).contains("--format=custom").doesNotContain(pg.password());
+            try {
+              String environ = Files.readString(Path.of("/proc/" + p.pid() + "/environ"));
+              assertThat(environ).contains("PGPASSFILE=").doesNotContain(pg.password());
+            } catch (IOException e) {
+              throw new IllegalStateException(e);
+            }
+            checked.set(true);
+          });
+    });
+    try (Backups b = PgTestSupport.backups(repo)) {
+      b.backup(BackupJob.builder().source(pg.uri(DB)).transform(inspector).build());
+    }
+    assertThat(checked).isTrue();
+  }
+
+  /** A pass-through transform that runs {@code action} once after {@code n} bytes went through. */
+  static Transform afterBytes(long n, Runnable action) {
+    return new Transform() {
+      @Override
+      public TransformSpec spec() {
+        return TransformSpec.of("tap");
+      }
+
+      @Override
+      public OutputStream encode(OutputStream downstream) {
+        return new FilterOutputStream(downstream) {
+          long count;
+          boolean done;
+
+          @Override
+          public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+            count += len;
+            if (!done && count >= n) {
+              done = true;
+              action.run();
+            }
+          }
+        };
+      }
+
+      @Override
+      public InputStream decode(InputStream upstream) {
+        return upstream;
+      }
+    };
+  }
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# End-to-end PostgreSQL benchmark: backup4j (pg_dump engine) vs the usual runbook pipelines. Not a test.
+# Usage: benchmarks/pg-e2e.sh [rows=1500000] [serverMajor=15]
+# Needs Debian's postgresql-client (pg_dump/pg_restore), gzip, openssl and zstd. Prints a Markdown table;
+# docs/performance-postgres.md keeps the figures.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rows="${1:-1500000}"
+major="${2:-15}"
+# builds the modules (never installs) and writes each module's class path to its target/bench.classpath
+mvn -q -pl backup-postgres,backup-compress,backup-crypto -am test-compile dependency:build-classpath \
+  -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
+cp="backup-postgres/target/test-classes:backup-postgres/target/classes:$(cat backup-postgres/target/bench.classpath)"
+# the transforms join the class path when their modules have providers, so the benchmark uses zstd and aes-gcm
+for m in backup-compress backup-crypto; do
+  if [ -d "$m/target/classes/META-INF/services" ]; then
+    cp="$cp:$m/target/classes:$(cat "$m/target/bench.classpath")"
+  fi
+done
+exec java -Xmx512m \
+  -Dbackup4j.postgres.binaries.15="$PWD/backup-postgres/target/pg-binaries/postgres-15.jar" \
+  -Dbackup4j.postgres.binaries.17="$PWD/backup-postgres/target/pg-binaries/postgres-17.jar" \
+  -cp "$cp" io.backup4j.postgres.bench.PgEndToEndBenchmark "$rows" "$major"
