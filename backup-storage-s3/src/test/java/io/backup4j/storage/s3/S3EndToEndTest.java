@@ -89,14 +89,16 @@ class S3EndToEndTest {
   }
 
   @Test
-  void encryptedBackupInS3RestoresWithTheKeyAndHoldsNoPlaintext() throws IOException {
+  void compressedEncryptedBackupInS3RestoresWithTheKeyAndHoldsNoPlaintext() throws IOException {
     Path tree = tree();
     Files.writeString(tree.resolve("secret.txt"), "TOP-SECRET-PLAINTEXT-MARKER\n".repeat(100));
     io.backup4j.api.Secret key = io.backup4j.api.Secret.of("00112233445566778899aabbccddeeff"
         + "00112233445566778899aabbccddeeff");
     Manifest m;
     try (Backups backups = backups("enc").secret("aes-gcm.key", key).build()) {
-      m = backups.backup(BackupJob.builder().source("files:" + tree).transform("aes-gcm", Map.of()).build());
+      m = backups.backup(BackupJob.builder().source("files:" + tree).transform("zstd", Map.of("level", "3"))
+          .transform("aes-gcm", Map.of()).build());
+      assertThat(m.transforms()).extracting(io.backup4j.api.TransformSpec::name).containsExactly("zstd", "aes-gcm");
       backups.verify(m.id());
       backups.restore(m.id(), RestoreJob.builder(dir.resolve("restored").toString()).build());
     }
