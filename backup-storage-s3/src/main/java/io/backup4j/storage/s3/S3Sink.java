@@ -56,7 +56,7 @@ import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.http.SdkHttpClient;
-import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.retries.api.BackoffStrategy;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -333,14 +333,12 @@ public final class S3Sink implements BackupSink {
     List<String> locked = new ArrayList<>();
     if (!valid.isEmpty() && (config.objectLockMode() != null || bucketHasObjectLock())) {
       List<String> unlocked = new ArrayList<>();
-      Instant now = Instant.now();
-      for (String key : valid) {
-        Optional<HeadObjectResponse> h = head(key);
-        Instant until = h.map(HeadObjectResponse::objectLockRetainUntilDate).orElse(null);
-        if (until != null && until.isAfter(now)) {
-          locked.add(key + " (" + h.get().objectLockModeAsString() + " until " + until + ")");
+      List<@Nullable String> retention = retentionOf(valid);
+      for (int i = 0; i < valid.size(); i++) {
+        if (retention.get(i) != null) {
+          locked.add(valid.get(i) + " (" + retention.get(i) + ")");
         } else {
-          unlocked.add(key);
+          unlocked.add(valid.get(i));
         }
       }
       valid = unlocked;
@@ -383,6 +381,43 @@ public final class S3Sink implements BackupSink {
           + String.join(", ", locked.subList(0, Math.min(5, locked.size())))
           + (locked.size() > 5 ? ", ..." : "") + "; they can be deleted once their retention has passed");
     }
+  }
+
+  /**
+   * For each key, "MODE until DATE" if it is under retention now, else null; one HeadObject per key, eight at a time,
+   * so that pruning a backup of thousands of parts does not wait for thousands of sequential round trips.
+   */
+  private List<@Nullable String> retentionOf(List<String> keys) throws IOException {
+    int lanes = Math.min(8, keys.size());
+    Instant now = Instant.now();
+    String[] out = new String[keys.size()];
+    List<java.util.concurrent.Future<?>> tasks = new ArrayList<>();
+    for (int lane = 0; lane < lanes; lane++) {
+      int first = lane;
+      tasks.add(uploads.submit(() -> {
+        for (int i = first; i < keys.size(); i += lanes) {
+          Optional<HeadObjectResponse> h = head(keys.get(i));
+          Instant until = h.map(HeadObjectResponse::objectLockRetainUntilDate).orElse(null);
+          if (until != null && until.isAfter(now)) {
+            out[i] = h.get().objectLockModeAsString() + " until " + until;
+          }
+        }
+      }));
+    }
+    for (java.util.concurrent.Future<?> t : tasks) {
+      try {
+        t.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new java.io.InterruptedIOException("interrupted while checking Object Lock retention");
+      } catch (java.util.concurrent.ExecutionException e) {
+        if (e.getCause() instanceof RuntimeException r) {
+          throw r;
+        }
+        throw new IOException("checking Object Lock retention failed: " + e.getCause(), e.getCause());
+      }
+    }
+    return java.util.Arrays.asList(out);
   }
 
   private void deleteOne(String key) {
@@ -1008,7 +1043,7 @@ public final class S3Sink implements BackupSink {
       if (httpClient != null) {
         b.httpClient(httpClient);
       } else {
-        b.httpClientBuilder(ApacheHttpClient.builder().maxConnections(Math.max(50, concurrency * 8)));
+        b.httpClientBuilder(Apache5HttpClient.builder().maxConnections(Math.max(50, concurrency * 8)));
       }
       S3Client client;
       try {

@@ -19,7 +19,7 @@ import software.amazon.awssdk.http.SdkHttpClient;
 import software.amazon.awssdk.http.SdkHttpMethod;
 import software.amazon.awssdk.http.SdkHttpRequest;
 import software.amazon.awssdk.http.SdkHttpResponse;
-import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 
 /**
  * An HTTP client that forwards to a real one (talking to the real in-process server) except where a rule injects a
@@ -55,7 +55,7 @@ final class FaultyHttpClient implements SdkHttpClient {
   /** A request as the rules see it. */
   record Call(String operation, int attempt, SdkHttpRequest request) {}
 
-  private final SdkHttpClient delegate = ApacheHttpClient.builder().build();
+  private final SdkHttpClient delegate = Apache5HttpClient.builder().build();
   private final Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
   final AtomicInteger injected = new AtomicInteger();
   private volatile Function<Call, Fault> rule = c -> PASS;

@@ -70,6 +70,7 @@ class S3CrashTest {
       }
       try (S3Sink sink = builder(S3, "crash", "repo").cleanupAfter(Duration.ofSeconds(1)).build()) {
         assertThat(raw.listMultipartUploads(b -> b.bucket("crash")).uploads()).isEmpty();
+        assertThat(sink.list("")).isEmpty();
       }
     } finally {
       child.destroyForcibly();
