@@ -277,6 +277,13 @@ final class S3PartWriter implements PartWriter {
       sink.s3.putObject(r.build(), RequestBody.fromContentProvider(buf.contentProvider(), buf.size(),
           "application/octet-stream"));
     } catch (SdkException e) {
+      // a create-only PUT whose first attempt landed but whose answer was lost is refused on the retry: if the
+      // object now holds exactly our bytes (its ETag is their MD5), the write did succeed
+      if (retriedIntoPrecondition(e) && sink.head(key).map(HeadObjectResponse::eTag).map(t -> t.replace("\"", ""))
+          .filter(HexFormat.of().formatHex(buf.md5())::equals).isPresent()) {
+        LOG.info("{}: PutObject was retried after it had succeeded; the object is ours", sink.location(key));
+        return;
+      }
       throw conditionalFailure(e, "writing " + sink.location(key));
     } finally {
       buf.release();
@@ -313,13 +320,20 @@ final class S3PartWriter implements PartWriter {
       sink.s3.completeMultipartUpload(r.build());
     } catch (SdkException e) {
       // a retried Complete whose first attempt succeeded answers NoSuchUpload: the object may be ours after all
-      if (S3Errors.isNotFound(e) && "NoSuchUpload".equals(S3Errors.code(e)) && completedEarlier()) {
+      if ((S3Errors.isNotFound(e) && "NoSuchUpload".equals(S3Errors.code(e)) || retriedIntoPrecondition(e))
+          && completedEarlier()) {
         LOG.info("{}: CompleteMultipartUpload was retried after it had succeeded; the object is complete",
             sink.location(key));
         return;
       }
       throw conditionalFailure(e, "completing the upload of " + sink.location(key));
     }
+  }
+
+  /** A 412 on a create-only write that the SDK had already sent more than once. */
+  private boolean retriedIntoPrecondition(SdkException e) {
+    Integer attempts = e.numAttempts();
+    return conditional && S3Errors.isPreconditionFailed(e) && attempts != null && attempts > 1;
   }
 
   /** Whether the object now carries the ETag our parts produce ({@code md5(part md5s)-n}), proving it is ours. */

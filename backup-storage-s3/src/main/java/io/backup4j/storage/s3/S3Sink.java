@@ -530,6 +530,10 @@ public final class S3Sink implements BackupSink {
       try {
         s3.putObject(put, RequestBody.fromBytes(body));
       } catch (SdkException e) {
+        if (S3Errors.isPreconditionFailed(e)) {
+          // the key is random: only our own earlier attempt, whose answer was lost, can have created it
+          return true;
+        }
         if (S3Errors.isNotImplemented(e) || S3Errors.status(e) == 400) {
           return false;
         }

@@ -28,7 +28,8 @@ import software.amazon.awssdk.http.apache5.Apache5HttpClient;
  */
 final class FaultyHttpClient implements SdkHttpClient {
   /** What to do with one request. */
-  sealed interface Fault permits Pass, ResetMidBody, Error, Answer, BreakResponseAfter, CorruptResponseAt {}
+  sealed interface Fault permits Pass, ResetMidBody, Error, Answer, LoseResponse, BreakResponseAfter,
+      CorruptResponseAt {}
 
   record Pass() implements Fault {}
 
@@ -37,6 +38,9 @@ final class FaultyHttpClient implements SdkHttpClient {
 
   /** Answers with an S3 error document instead of forwarding. */
   record Error(int status, String code) implements Fault {}
+
+  /** Forwards the request (the server acts on it), then fails as if the connection dropped before the answer. */
+  record LoseResponse() implements Fault {}
 
   /** Answers with a 200 and the given XML body instead of forwarding (for APIs the server lacks). */
   record Answer(String xml) implements Fault {}
@@ -60,7 +64,9 @@ final class FaultyHttpClient implements SdkHttpClient {
   final AtomicInteger injected = new AtomicInteger();
   private volatile Function<Call, Fault> rule = c -> PASS;
 
+  /** Installs a rule; attempt counters start again from zero, so rules can speak of "the first PutObject". */
   void rule(Function<Call, Fault> rule) {
+    attempts.clear();
     this.rule = rule;
   }
 
@@ -112,6 +118,25 @@ final class FaultyHttpClient implements SdkHttpClient {
       return delegate.prepareRequest(request);
     }
     injected.incrementAndGet();
+    if (fault instanceof LoseResponse) {
+      ExecutableHttpRequest real = delegate.prepareRequest(request);
+      return new ExecutableHttpRequest() {
+        @Override
+        public HttpExecuteResponse call() throws IOException {
+          HttpExecuteResponse r = real.call();
+          if (r.responseBody().isPresent()) {
+            r.responseBody().get().readAllBytes();
+            r.responseBody().get().close();
+          }
+          throw new SocketException("Connection reset before the response (injected)");
+        }
+
+        @Override
+        public void abort() {
+          real.abort();
+        }
+      };
+    }
     if (fault instanceof CorruptResponseAt c) {
       ExecutableHttpRequest real = delegate.prepareRequest(request);
       return new ExecutableHttpRequest() {

@@ -179,6 +179,44 @@ class S3FaultTest {
   }
 
   @Test
+  void createOnlyWriteWhoseAnswerWasLostStillCommitsOnceAndReportsSuccess() throws IOException {
+    // the first PutObject / CompleteMultipartUpload reaches the server, the answer is lost, the SDK retries and the
+    // server refuses the retry (If-None-Match: *) or no longer knows the upload: the object is ours all the same
+    assertThat(sink.features()).as("s3proxy honours If-None-Match").contains(io.backup4j.api.SinkFeature.CONDITIONAL_CREATE);
+    http.rule(c -> (c.operation().equals("PutObject") || c.operation().equals("CompleteMultipartUpload"))
+        && c.attempt() == 1 ? new FaultyHttpClient.LoseResponse() : FaultyHttpClient.PASS);
+    byte[] small = "manifest".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    try (PartWriter w = sink.openWrite("catalog/lost.json", WriteMode.CREATE_ONLY)) {
+      w.stream().write(small);
+      w.commit();
+    }
+    assertThat(http.attempts("PutObject")).isGreaterThanOrEqualTo(2);
+    try (InputStream in = sink.openRead("catalog/lost.json")) {
+      assertThat(in.readAllBytes()).isEqualTo(small);
+    }
+    byte[] sha;
+    try (PartWriter w = sink.openWrite("data/lost", WriteMode.CREATE_ONLY)) {
+      sha = writeRandom(w.stream(), 6 * MIB, 4);
+      w.commit();
+    }
+    assertThat(http.attempts("CompleteMultipartUpload")).isEqualTo(2);
+    assertThat(download("data/lost")).isEqualTo(sha);
+    assertNoUploadLeft();
+    // a real second writer is still refused
+    try (PartWriter w = sink.openWrite("catalog/lost.json", WriteMode.CREATE_ONLY)) {
+      w.stream().write("other".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      assertThatThrownBy(w::commit).isInstanceOf(io.backup4j.api.AlreadyExistsException.class);
+    }
+  }
+
+  @Test
+  void conditionalWriteProbeWhoseAnswerWasLostStillFindsSupport() {
+    http.rule(c -> c.operation().equals("PutObject") && c.attempt() == 1 ? new FaultyHttpClient.LoseResponse()
+        : FaultyHttpClient.PASS);
+    assertThat(sink.features()).contains(io.backup4j.api.SinkFeature.CONDITIONAL_CREATE);
+  }
+
+  @Test
   void throttledListingIsRetried() throws IOException {
     upload("k/1", 10);
     http.rule(c -> c.operation().equals("ListObjects") && c.attempt() == 1 ? new Error(503, "SlowDown")
