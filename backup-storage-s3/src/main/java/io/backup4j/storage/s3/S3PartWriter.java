@@ -14,6 +14,7 @@ import java.util.Base64;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
@@ -279,8 +280,7 @@ final class S3PartWriter implements PartWriter {
     } catch (SdkException e) {
       // a create-only PUT whose first attempt landed but whose answer was lost is refused on the retry: if the
       // object now holds exactly our bytes (its ETag is their MD5), the write did succeed
-      if (retriedIntoPrecondition(e) && sink.head(key).map(HeadObjectResponse::eTag).map(t -> t.replace("\"", ""))
-          .filter(HexFormat.of().formatHex(buf.md5())::equals).isPresent()) {
+      if (retriedIntoPrecondition(e) && holdsOurBytes(buf.md5())) {
         LOG.info("{}: PutObject was retried after it had succeeded; the object is ours", sink.location(key));
         return;
       }
@@ -327,6 +327,34 @@ final class S3PartWriter implements PartWriter {
         return;
       }
       throw conditionalFailure(e, "completing the upload of " + sink.location(key));
+    }
+  }
+
+  /**
+   * Whether the object holds exactly the bytes with this MD5: by its ETag where that is the MD5 (no encryption or
+   * SSE-S3), otherwise by reading it back (single-PUT objects are at most one part long).
+   */
+  private boolean holdsOurBytes(byte[] md5) {
+    String hex = HexFormat.of().formatHex(md5);
+    try {
+      Optional<String> etag = sink.head(key).map(HeadObjectResponse::eTag).map(t -> t.replace("\"", ""));
+      if (etag.filter(hex::equals).isPresent()) {
+        return true;
+      }
+      if (etag.isEmpty() || (sink.config.sse() != S3Sink.Sse.KMS && sink.config.sse() != S3Sink.Sse.CUSTOMER)) {
+        return false;
+      }
+      java.security.MessageDigest md = java.security.MessageDigest.getInstance("MD5");
+      try (java.io.InputStream in = sink.openRead(key)) {
+        byte[] b = new byte[64 << 10];
+        int n;
+        while ((n = in.read(b)) >= 0) {
+          md.update(b, 0, n);
+        }
+      }
+      return java.security.MessageDigest.isEqual(md.digest(), md5);
+    } catch (IOException | RuntimeException | java.security.NoSuchAlgorithmException e) {
+      return false;
     }
   }
 

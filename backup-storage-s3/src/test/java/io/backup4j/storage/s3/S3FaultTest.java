@@ -210,6 +210,25 @@ class S3FaultTest {
   }
 
   @Test
+  void lostAnswerOfAnSseCWriteIsRecognisedByReadingTheObjectBack() throws IOException {
+    io.backup4j.api.Secret key = io.backup4j.api.Secret.of(java.util.Base64.getEncoder().encodeToString(new byte[32]));
+    try (FaultyHttpClient http2 = new FaultyHttpClient();
+        S3Sink sse = builder(S3, BUCKET, prefix).sseCustomerKey(key).httpClient(http2).build()) {
+      assertThat(sse.features()).contains(io.backup4j.api.SinkFeature.CONDITIONAL_CREATE);
+      http2.rule(c -> c.operation().equals("PutObject") && c.attempt() == 1 ? new FaultyHttpClient.LoseResponse()
+          : FaultyHttpClient.PASS);
+      try (PartWriter w = sse.openWrite("catalog/sse.json", WriteMode.CREATE_ONLY)) {
+        w.stream().write(new byte[] {1, 2, 3});
+        w.commit();
+      }
+      assertThat(http2.attempts("PutObject")).isEqualTo(2);
+      try (InputStream in = sse.openRead("catalog/sse.json")) {
+        assertThat(in.readAllBytes()).containsExactly(1, 2, 3);
+      }
+    }
+  }
+
+  @Test
   void conditionalWriteProbeWhoseAnswerWasLostStillFindsSupport() {
     http.rule(c -> c.operation().equals("PutObject") && c.attempt() == 1 ? new FaultyHttpClient.LoseResponse()
         : FaultyHttpClient.PASS);
