@@ -33,10 +33,16 @@ import java.util.Optional;
 public final class Demo {
   private Demo() {}
 
-  /** Runs the demo and exits with its result. */
+  /**
+   * Runs the demo. Returns normally (exit code 0) if the restored database is identical; otherwise throws, which
+   * makes the JVM exit with a non-zero code (only backup-cli may end the JVM itself).
+   */
   public static void main(String[] args) throws Exception {
     long rows = args.length > 0 ? Long.parseLong(args[0]) : 200_000;
-    System.exit(run(rows, System.out));
+    int code = run(rows, System.out);
+    if (code != 0) {
+      throw new IllegalStateException("the demo failed with code " + code + "; see the report above");
+    }
   }
 
   /** Runs the demo; returns 0 if the restored database equals the original. */

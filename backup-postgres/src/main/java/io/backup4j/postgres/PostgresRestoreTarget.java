@@ -36,10 +36,11 @@ import org.jspecify.annotations.Nullable;
  * {@code psql} (plain format).
  *
  * <p>Safety rules: the database must exist unless {@code create=true}; a database that already holds user objects is
- * refused unless {@code clean=true} (with {@code tables=...}, only the named tables must not exist); a custom-format
- * restore runs in a single transaction by default ({@code singleTransaction=false} to turn off), so a failed or
- * interrupted restore leaves nothing behind, and a database this target created is dropped again when the restore
- * fails. Custom-format archives stream from the verified part straight into pg_restore's stdin; {@code jobs>1} needs
+ * refused unless {@code clean=true} (with {@code tables=...}, only the named tables must not exist). A failed or
+ * interrupted restore leaves nothing behind: a database this target created (with {@code create=true}, or the fresh
+ * sibling of a {@code clean=true} restore) is dropped again, and a restore into an existing database runs in a
+ * single transaction by default ({@code singleTransaction}; into a database of its own the default is off, which
+ * spares the lock table and the WAL of one giant transaction for databases with many thousand tables). Custom-format archives stream from the verified part straight into pg_restore's stdin; {@code jobs>1} needs
  * a seekable file (pg_restore cannot run parallel jobs from stdin), so the archive is then first spooled to a 0600
  * file in the session's private temporary directory, and a warning says so.
  *
@@ -69,6 +70,7 @@ final class PostgresRestoreTarget implements RestoreTarget {
   private final int jobs;
   private final List<String> assertions;
   private boolean superuser;
+  private boolean intoOwnDatabase;
 
   PostgresRestoreTarget(String target, Map<String, String> optionValues, @Nullable Supplier<char[]> password,
       @Nullable ProviderContext context) {
@@ -124,9 +126,10 @@ final class PostgresRestoreTarget implements RestoreTarget {
     ConnectionSpec adminSpec = spec.withDatabase(maintenance);
 
     String tool = format.equals("plain") ? "psql" : "pg_restore";
-    PgTool exe = PgTool.find(tool, Math.max(dumpMajor, 1), "the archive (written by pg_dump "
+    PgTool found = PgTool.find(tool, Math.max(dumpMajor, 1), "the archive (written by pg_dump "
         + meta.getOrDefault("postgres.pgDumpVersion", "?") + ")", binDir);
 
+    PgTool exe = found;
     // the database the restore writes into: the target itself, or, for clean=true over a non-empty database, a
     // new sibling that replaces the target only once the restore and its checks succeeded
     ConnectionSpec into = spec;
@@ -157,9 +160,18 @@ final class PostgresRestoreTarget implements RestoreTarget {
       throw Jdbc.translate(e, "cannot prepare the restore into " + spec.redacted());
     }
     if (exe.major() < serverMajor) {
+      // prefer a client of the server's major when one is installed; the archive's major is the hard minimum
+      try {
+        exe = PgTool.find(tool, serverMajor, "the target server", binDir);
+      } catch (ConfigurationException none) {
+        // keep the older one, with the warning below
+      }
+    }
+    if (exe.major() < serverMajor) {
       session.warn(tool + " " + exe.version() + " is older than the target server (major " + serverMajor
           + "); it usually works, but a " + tool + " of the server's major version is recommended");
     }
+    intoOwnDatabase = ownDatabase;
     boolean success = false;
     try {
       if (!tables.isEmpty() && !dataOnly) {
@@ -461,7 +473,8 @@ final class PostgresRestoreTarget implements RestoreTarget {
   }
 
   private boolean singleTransaction(boolean fileInput) {
-    boolean dflt = jobs == 1;
+    // atomicity comes from dropping a database of our own on failure; an existing database needs the transaction
+    boolean dflt = jobs == 1 && !intoOwnDatabase;
     boolean st = options.bool("singleTransaction", dflt);
     if (st && jobs > 1) {
       throw new ConfigurationException("singleTransaction cannot be combined with jobs>1 (pg_restore restriction)");
@@ -539,8 +552,11 @@ final class PostgresRestoreTarget implements RestoreTarget {
 
   private void runPsql(RestoreSession session, PgTool exe, Map<String, String> env, ConnectionSpec into)
       throws IOException {
-    List<String> cmd = List.of(exe.path().toString(), "--no-psqlrc", "--no-password", "--quiet",
-        "--set=ON_ERROR_STOP=1", "--single-transaction", "--dbname=" + into.dbnameConninfo(), "--file=-");
+    List<String> cmd = new ArrayList<>(List.of(exe.path().toString(), "--no-psqlrc", "--no-password", "--quiet",
+        "--set=ON_ERROR_STOP=1", "--dbname=" + into.dbnameConninfo(), "--file=-"));
+    if (singleTransaction(false)) {
+      cmd.add("--single-transaction");
+    }
     runWithStdin(session, cmd, env, PostgresSource.PART_PLAIN);
   }
 
@@ -576,24 +592,20 @@ final class PostgresRestoreTarget implements RestoreTarget {
       if (part != null) {
         OutputStream stdin = child.stdin();
         boolean childClosedInput = false;
-        try (InputStream in = session.openPart(part)) {
-          byte[] held = new byte[128 * 1024];
-          byte[] next = new byte[128 * 1024];
-          int heldN = in.read(held);
-          while (heldN >= 0) {
+        try (InputStream in = session.openPart(part);
+            Prefetcher chunks = new Prefetcher(in, 128 * 1024, 8, child.name() + "-feed")) {
+          byte[] held = chunks.next();
+          while (held != null) {
             session.cancellation().throwIfCancelled();
-            int nextN = in.read(next); // throws IntegrityException instead of returning -1 for a damaged part
+            byte[] next = chunks.next(); // throws IntegrityException instead of ending for a damaged part
             if (!childClosedInput) {
               try {
-                stdin.write(held, 0, heldN);
+                stdin.write(held);
               } catch (IOException pipeClosed) {
                 childClosedInput = true; // finished early or failed: the exit code decides below
               }
             }
-            byte[] t = held;
             held = next;
-            next = t;
-            heldN = nextN;
           }
         } catch (IOException | RuntimeException e) {
           // kill before closing stdin: a clean EOF could let the child commit what it has read so far

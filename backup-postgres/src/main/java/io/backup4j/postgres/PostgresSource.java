@@ -151,6 +151,11 @@ public final class PostgresSource implements BackupSource {
         meta.put("postgres.dependents", TableDependents.query(c));
         if (countRows) {
           // count in the snapshot pg_dump will use, so the counts describe exactly the dumped rows
+          try (Statement st = c.createStatement()) {
+            // the exporting transaction must outlive pg_dump's snapshot import, whatever the server's defaults
+            st.execute("SET idle_in_transaction_session_timeout = 0");
+            st.execute("SET statement_timeout = 0");
+          }
           c.setAutoCommit(false);
           c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
           c.setReadOnly(true);
@@ -249,6 +254,10 @@ public final class PostgresSource implements BackupSource {
     }
     if (options.bool("dataOnly", false)) {
       a.add("--data-only");
+    }
+    if (!options.list("schemas").isEmpty() || !options.list("tables").isEmpty()) {
+      // a misspelt include pattern must fail the backup, not silently produce one without the data
+      a.add("--strict-names");
     }
     options.list("schemas").forEach(s -> a.add("--schema=" + s));
     options.list("excludeSchemas").forEach(s -> a.add("--exclude-schema=" + s));

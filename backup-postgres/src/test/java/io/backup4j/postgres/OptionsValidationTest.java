@@ -49,6 +49,7 @@ class OptionsValidationTest {
     assertThat(s.dumpArguments(null)).containsSubsequence("--format=custom", "--verbose", "--no-password",
         "--compress=0", "--schema-only", "--schema=app", "--schema=billing", "--exclude-table=app.audit",
         "--no-owner", "--no-privileges", "--lock-wait-timeout=10s", "--no-comments");
+    assertThat(s.dumpArguments(null)).contains("--strict-names");
   }
 
   @Test

@@ -18,23 +18,23 @@ final class PgTestSupport {
 
   private PgTestSupport() {}
 
-  /** pg_dump of the newest installed major, or skips the test with the reason. */
+  /** an installed pg_dump (the lowest major), or skips the test with the reason. */
   static Path pgDump() {
-    Optional<PgTool> t = newest("pg_dump");
+    Optional<PgTool> t = installed("pg_dump");
     assumeTrue(t.isPresent(), "SKIPPED: pg_dump not installed (install Debian's postgresql-client; CI does)");
     return t.get().path();
   }
 
-  /** The newest installed client major, or skips. */
+  /** An installed client major (the lowest), or skips. */
   static int clientMajor() {
-    Optional<PgTool> t = newest("pg_dump");
+    Optional<PgTool> t = installed("pg_dump");
     assumeTrue(t.isPresent(), "SKIPPED: pg_dump not installed (install Debian's postgresql-client; CI does)");
-    assumeTrue(newest("pg_restore").isPresent() && newest("psql").isPresent(),
+    assumeTrue(installed("pg_restore").isPresent() && installed("psql").isPresent(),
         "SKIPPED: pg_restore/psql not installed (install Debian's postgresql-client; CI does)");
     return t.get().major();
   }
 
-  static Optional<PgTool> newest(String tool) {
+  static Optional<PgTool> installed(String tool) {
     try {
       return Optional.of(PgTool.find(tool, 0, "tests", null));
     } catch (RuntimeException e) {

@@ -89,6 +89,12 @@ class PostgresFaultTest {
   }
 
   @Test
+  void misspeltTableFailsTheBackupInsteadOfDumpingNothing(@TempDir Path repo) throws IOException {
+    assertBackupFails(repo, BackupJob.builder().source(pg.uri(DB)).sourceOption("tables", "app.evnets").build(),
+        SourceException.class, "app.evnets");
+  }
+
+  @Test
   void pgDumpKilledMidStreamFailsTheBackup(@TempDir Path repo) throws IOException {
     AtomicBoolean fired = new AtomicBoolean();
     Transform killer = afterBytes(1 << 20, () -> {
@@ -154,7 +160,7 @@ class PostgresFaultTest {
   }
 
   @Test
-  void encryptedBackupRestoresWithTheKeyAndAWrongKeyRestoresNothing(@TempDir Path repo, @TempDir Path keys)
+  void compressedEncryptedBackupRestoresWithTheKeyAndAWrongKeyRestoresNothing(@TempDir Path repo, @TempDir Path keys)
       throws Exception {
     Path key = keys.resolve("backup.key");
     Path wrong = keys.resolve("wrong.key");
@@ -165,8 +171,9 @@ class PostgresFaultTest {
       Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
     }
     try (Backups b = PgTestSupport.backups(repo)) {
-      var m = b.backup(BackupJob.builder().source(pg.uri(DB))
+      var m = b.backup(BackupJob.builder().source(pg.uri(DB)).transform("zstd", java.util.Map.of("level", "1"))
           .transform("aes-gcm", java.util.Map.of("keyFile", key.toString())).build());
+      assertThat(m.storedSize()).as("zstd compressed the dump").isLessThan(m.rawSize() * 3 / 4);
       // the stored part is ciphertext: no table name in clear
       byte[] stored = Files.readAllBytes(repo.resolve(m.parts().get(0).key()));
       assertThat(new String(stored, java.nio.charset.StandardCharsets.ISO_8859_1)).doesNotContain("measurements");
