@@ -2,6 +2,7 @@ package io.backup4j.api;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Instant;
 import java.util.Collection;
 import java.util.Optional;
 import java.util.Set;
@@ -62,6 +63,15 @@ public interface BackupSink extends AutoCloseable {
     for (String key : keys) {
       delete(key);
     }
+  }
+
+  /**
+   * Until when the object is protected from deletion (S3 Object Lock retention), or empty if it is not protected,
+   * does not exist, or the sink has no immutability. Delete and prune ask before they change anything, so that a
+   * protected backup is skipped with a clear message instead of failing half-way.
+   */
+  default Optional<Instant> retainedUntil(String key) throws IOException {
+    return Optional.empty();
   }
 
   /** The optional features this sink supports. */
