@@ -74,6 +74,15 @@ public interface BackupSink extends AutoCloseable {
     return Optional.empty();
   }
 
+  /**
+   * Removes leftovers of interrupted writes that are older than {@code olderThan} (incomplete multipart uploads,
+   * orphaned temporary files) and returns how many were removed. Such leftovers are never visible as objects; this
+   * only reclaims space. The default does nothing and returns 0.
+   */
+  default int cleanup(java.time.Duration olderThan) throws IOException {
+    return 0;
+  }
+
   /** The optional features this sink supports. */
   default Set<SinkFeature> features() {
     return Set.of();

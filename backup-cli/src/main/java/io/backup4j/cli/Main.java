@@ -40,7 +40,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "backup4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Backs up and restores PostgreSQL, Redis and file trees into local or S3 storage.",
     subcommands = {Main.BackupCmd.class, Main.ListCmd.class, Main.VerifyCmd.class, Main.RestoreCmd.class,
-        Main.DeleteCmd.class, Main.PruneCmd.class, Main.UnlockCmd.class, Main.PluginsCmd.class, DemoCommand.class},
+        Main.DeleteCmd.class, Main.PruneCmd.class, Main.UnlockCmd.class, Main.CleanupCmd.class, Main.PluginsCmd.class, DemoCommand.class},
     footer = {"", "Exit codes: 0 ok, 1 internal error, 2 usage/configuration, 3 not found, 4 integrity failure,",
         "5 source/storage failure, 6 locked, 7 access denied (key/credentials), 130 cancelled."})
 public final class Main implements Callable<Integer> {
@@ -465,6 +465,33 @@ public final class Main implements Callable<Integer> {
         } else {
           out.println(deleted.isEmpty() ? "nothing expired" : "deleted " + deleted);
         }
+      }
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(name = "cleanup",
+      description = "Reclaim space held by interrupted writes (incomplete S3 multipart uploads, stale temporary files).")
+  static final class CleanupCmd extends RepoOptions implements Callable<Integer> {
+    @Option(names = "--older-than", paramLabel = "<duration>", defaultValue = "24h",
+        description = "Only leftovers older than this, e.g. 24h, 2d (default 24h).")
+    String olderThan;
+
+    @Override
+    public Integer call() {
+      var m = java.util.regex.Pattern.compile("(\\d+)([mhd])").matcher(olderThan.trim());
+      if (!m.matches()) {
+        throw new ConfigurationException("--older-than needs a duration such as 90m, 24h or 2d, was '" + olderThan + "'");
+      }
+      long n = Long.parseLong(m.group(1));
+      java.time.Duration d = switch (m.group(2)) {
+        case "m" -> java.time.Duration.ofMinutes(n);
+        case "h" -> java.time.Duration.ofHours(n);
+        default -> java.time.Duration.ofDays(n);
+      };
+      try (Backups backups = open(err)) {
+        int removed = backups.cleanupIncompleteWrites(d);
+        out.println("removed " + removed + " leftover(s) of interrupted writes older than " + olderThan);
       }
       return ExitCodes.OK;
     }

@@ -253,11 +253,20 @@ public final class Backups implements AutoCloseable {
   }
 
   private void writeManifest(BackupSink sink, Manifest manifest) throws IOException {
+    byte[] json = ManifestCodec.write(manifest);
     try (PartWriter w = sink.openWrite(Layout.manifest(manifest.id()), WriteMode.CREATE_ONLY)) {
-      w.stream().write(ManifestCodec.write(manifest));
+      w.stream().write(json);
       w.commit();
     } catch (AlreadyExistsException e) {
-      throw new SinkException("backup id " + manifest.id() + " was committed by another writer; this run is discarded", e);
+      // A retried create-only write whose first answer was lost finds its own manifest: that is a commit, and
+      // discarding the parts now would destroy a committed backup. Only someone else's manifest is a conflict.
+      byte[] existing;
+      try (InputStream in = sink.openRead(Layout.manifest(manifest.id()))) {
+        existing = in.readAllBytes();
+      }
+      if (!java.util.Arrays.equals(existing, json)) {
+        throw new SinkException("backup id " + manifest.id() + " was committed by another writer; this run is discarded", e);
+      }
     }
   }
 
@@ -638,9 +647,27 @@ public final class Backups implements AutoCloseable {
 
   private void deleteLocked(BackupSink sink, Manifest manifest, Operation op) throws IOException {
     BackupId id = manifest.id();
+    // Ask before changing anything: a backup under retention (S3 Object Lock) must not end up half-deleted.
+    Instant now = Instant.now();
+    List<String> keys0 = new ArrayList<>();
+    keys0.add(Layout.manifest(id));
+    manifest.parts().forEach(p -> keys0.add(p.key()));
+    for (String key : keys0) {
+      Optional<Instant> until = sink.retainedUntil(key);
+      if (until.isPresent() && until.get().isAfter(now)) {
+        throw new io.backup4j.api.AccessDeniedException("backup " + id + " is protected from deletion until " + until.get()
+            + " (object " + key + " is under retention); it can be deleted after that date");
+      }
+    }
     events.emit(new BackupEvent.Started(op, id, "delete " + id));
     writePending(sink, id, manifest.backupSet(), "delete");
-    sink.delete(Layout.manifest(id));
+    try {
+      sink.delete(Layout.manifest(id));
+    } catch (IOException | RuntimeException e) {
+      // the backup is still complete and visible: the marker must not make the next run finish this delete
+      sink.delete(Layout.pending(id));
+      throw e;
+    }
     List<String> keys;
     try (Stream<ObjectInfo> s = sink.list(Layout.dataPrefix(id))) {
       keys = s.map(ObjectInfo::key).collect(Collectors.toCollection(ArrayList::new));
@@ -701,6 +728,22 @@ public final class Backups implements AutoCloseable {
       }
     }
     return deleted;
+  }
+
+  /**
+   * Reclaims space held by interrupted writes older than {@code olderThan} (incomplete S3 multipart uploads,
+   * orphaned temporary files); see {@link BackupSink#cleanup(Duration)}.
+   *
+   * @return how many leftovers were removed
+   */
+  public int cleanupIncompleteWrites(Duration olderThan) {
+    try {
+      BackupSink sink = sink(false);
+      ensureRepository(sink, false);
+      return sink.cleanup(olderThan);
+    } catch (IOException e) {
+      throw new SinkException("cleaning up " + describeRepository() + " failed: " + e.getMessage(), e);
+    }
   }
 
   /**

@@ -276,6 +276,44 @@ class BackupsTest {
   }
 
   @Test
+  void aCreateOnlyManifestWriteWhoseAnswerWasLostStillCommits() {
+    sink.loseManifestAnswer = true;
+    Manifest m = backup(2, 1000, 3);
+    sink.loseManifestAnswer = false;
+    assertThat(backups.list()).extracting(Manifest::id).containsExactly(m.id());
+    assertThat(backups.verify(m.id()).parts()).isEqualTo(2);
+  }
+
+  @Test
+  void aBackupUnderRetentionLockIsNeitherDeletedNorHalfDeleted() {
+    Manifest locked = backup(2, 100, 1);
+    for (PartInfo p : locked.parts()) {
+      sink.retained.put(p.key(), Instant.now().plusSeconds(3600));
+    }
+    assertThatThrownBy(() -> backups.delete(locked.id())).isInstanceOf(io.backup4j.api.AccessDeniedException.class)
+        .hasMessageContaining("protected from deletion until");
+    assertThat(backups.list()).extracting(Manifest::id).containsExactly(locked.id());
+    assertThat(sink.keys("pending/")).isEmpty();
+    // retention skips it with a warning, and later backups are unaffected
+    Manifest next = backups.backup(BackupJob.builder().source(new TestSources.Source(2, 100, 1))
+        .retention(KeepPolicy.parse("last=1")).build());
+    assertThat(backups.list()).extracting(Manifest::id).containsExactly(locked.id(), next.id());
+    assertThat(events).anyMatch(e -> e instanceof BackupEvent.Warning w && w.message().contains("protected from deletion"));
+    assertThat(backups.verify(locked.id()).parts()).isEqualTo(2);
+  }
+
+  @Test
+  void aFailedManifestDeleteLeavesTheBackupCompleteAndNoMarker() {
+    Manifest m = backup(1, 100, 1);
+    sink.retained.put("catalog/" + m.id() + ".json", Instant.now().plusSeconds(3600));
+    sink.hideRetention = true; // the storage refuses only when asked to delete
+    assertThatThrownBy(() -> backups.delete(m.id())).isInstanceOf(io.backup4j.api.AccessDeniedException.class);
+    assertThat(sink.keys("pending/")).isEmpty();
+    assertThat(backups.verify(m.id()).parts()).isEqualTo(1);
+    assertThat(backups.backup(BackupJob.builder().source(new TestSources.Source(1, 100, 1)).build())).isNotNull();
+  }
+
+  @Test
   void retentionRulesParseAndValidate() {
     assertThat(KeepPolicy.parse("last=7,daily=14").describe()).isEqualTo("keep daily=14,last=7");
     assertThatThrownBy(() -> KeepPolicy.parse("lots=3")).isInstanceOf(ConfigurationException.class).hasMessageContaining("known rules");

@@ -30,6 +30,12 @@ final class MemorySink implements BackupSink {
   volatile long failAfterDataBytes = -1;
   private final AtomicLong dataBytes = new AtomicLong();
   final List<String> aborted = new ArrayList<>();
+  /** Keys under retention until the given time (like S3 Object Lock): delete refuses them. */
+  final java.util.Map<String, Instant> retained = new java.util.concurrent.ConcurrentHashMap<>();
+  /** Simulates a create-only commit of a catalog entry whose answer was lost: stored, then reported as existing. */
+  volatile boolean loseManifestAnswer;
+  /** Whether retainedUntil hides the retention (a storage that only refuses at delete time). */
+  volatile boolean hideRetention;
 
   @Override
   public String describe() {
@@ -68,6 +74,10 @@ final class MemorySink implements BackupSink {
           return;
         }
         byte[] bytes = buf.toByteArray();
+        if (mode == WriteMode.CREATE_ONLY && loseManifestAnswer && key.startsWith("catalog/")) {
+          objects.put(key, bytes);
+          throw new AlreadyExistsException("exists (the first answer was lost): " + key);
+        }
         if (mode == WriteMode.CREATE_ONLY) {
           if (objects.putIfAbsent(key, bytes) != null) {
             throw new AlreadyExistsException("exists: " + key);
@@ -127,7 +137,16 @@ final class MemorySink implements BackupSink {
   @Override
   public void delete(String key) {
     StorageKeys.validate(key);
+    Instant until = retained.get(key);
+    if (until != null && until.isAfter(Instant.now())) {
+      throw new io.backup4j.api.AccessDeniedException("object " + key + " is retained until " + until);
+    }
     objects.remove(key);
+  }
+
+  @Override
+  public Optional<Instant> retainedUntil(String key) {
+    return hideRetention ? Optional.empty() : Optional.ofNullable(retained.get(key));
   }
 
   @Override

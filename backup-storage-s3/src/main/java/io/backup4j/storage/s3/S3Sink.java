@@ -477,6 +477,7 @@ public final class S3Sink implements BackupSink {
    *
    * @return the number of uploads aborted
    */
+  @Override
   public int cleanup(Duration olderThan) {
     Objects.requireNonNull(olderThan, "olderThan is null");
     ensureOpen();
