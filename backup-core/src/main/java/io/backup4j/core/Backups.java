@@ -656,7 +656,7 @@ public final class Backups implements AutoCloseable {
       Optional<Instant> until = sink.retainedUntil(key);
       if (until.isPresent() && until.get().isAfter(now)) {
         throw new io.backup4j.api.AccessDeniedException("backup " + id + " is protected from deletion until " + until.get()
-            + " (object " + key + " is under retention); it can be deleted after that date");
+            + ": object " + key + " is under retention (Object Lock); it can be deleted after that date");
       }
     }
     events.emit(new BackupEvent.Started(op, id, "delete " + id));
