@@ -42,7 +42,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 2, time = 3)
 @Measurement(iterations = 3, time = 3)
 public class EngineBenchmark {
-  static final int SIZE = 64 << 20;
+  static final int SIZE = 256 << 20; // large enough that per-backup fixed costs (lock, fsyncs, manifest) are amortised
   static final int CHUNK = 64 << 10;
 
   @Param({"none", "zstd-1", "lz4", "zstd-1+aes-gcm"})
