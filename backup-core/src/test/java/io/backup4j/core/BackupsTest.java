@@ -217,6 +217,38 @@ class BackupsTest {
   }
 
   @Test
+  void twoConcurrentRunsOfOneSetExcludeEachOther() throws Exception {
+    java.util.concurrent.CountDownLatch inside = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    Runnable hold = () -> {
+      inside.countDown();
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    };
+    var pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+    try {
+      var first = pool.submit(() -> backups.backup(BackupJob.builder().backupSet("shared")
+          .source(new TestSources.Source(1, 1000, 1, -1, hold)).build()));
+      assertThat(inside.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      assertThatThrownBy(() -> backups.backup(BackupJob.builder().backupSet("shared")
+          .source(new TestSources.Source(1, 1000, 2)).build()))
+          .isInstanceOf(LockedException.class).hasMessageContaining("backup set 'shared' is locked");
+      // another set is not blocked
+      assertThat(backups.backup(BackupJob.builder().backupSet("other").source(new TestSources.Source(1, 10, 3)).build()))
+          .isNotNull();
+      release.countDown();
+      Manifest m = first.get(10, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(backups.list("shared")).extracting(Manifest::id).containsExactly(m.id());
+    } finally {
+      release.countDown();
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   void staleLockOfDeadLocalProcessIsBrokenWithWarning() throws Exception {
     Manifest m = backup(1, 10, 1);
     Process p = new ProcessBuilder("true").start();
