@@ -33,6 +33,12 @@ public final class Docker {
     /** Containers only; starting a fixture without Docker fails. */
     ALWAYS;
 
+    /** The property value: {@code never}, {@code auto} or {@code always}. */
+    @Override
+    public String toString() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+
     /**
      * Parses {@code never|auto|always} (case-insensitive, blank or null = {@link #AUTO}).
      *
