@@ -7,7 +7,7 @@ import io.backup4j.core.BackupJob;
 import io.backup4j.core.Backups;
 import io.backup4j.core.RestoreJob;
 import io.backup4j.testkit.postgres.DatabaseFingerprint;
-import io.backup4j.testkit.postgres.EmbeddedPostgresServer;
+import io.backup4j.testkit.postgres.PostgresServer;
 import io.backup4j.testkit.postgres.RichSchema;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -19,7 +19,7 @@ class CrossVersionRestoreTest {
   void backupOf14RestoresInto15WithEqualData(@TempDir Path repo) throws Exception {
     PgTestSupport.clientMajor();
     Path pgDump = PgTestSupport.pgDump();
-    try (EmbeddedPostgresServer pg14 = PgTestSupport.start(14); EmbeddedPostgresServer pg15 = PgTestSupport.start(15)) {
+    try (PostgresServer pg14 = PgTestSupport.start(14); PostgresServer pg15 = PgTestSupport.start(15)) {
       pg14.createDatabase("app14");
       RichSchema.install(pg14, "app14", 20_000);
       DatabaseFingerprint source = DatabaseFingerprint.of(pg14, "app14", pgDump);

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.backup4j.api.Manifest;
 import io.backup4j.core.Backups;
 import io.backup4j.testkit.postgres.EmbeddedPostgresServer;
+import io.backup4j.testkit.postgres.PostgresServer;
+import io.backup4j.testkit.postgres.PostgresServers;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,11 +44,17 @@ final class PgTestSupport {
     }
   }
 
-  /** Starts a server of the given major, or skips when its binaries are not available. */
-  static EmbeddedPostgresServer start(int major) throws IOException {
-    assumeTrue(EmbeddedPostgresServer.binariesAvailable(major), "SKIPPED: no embedded PostgreSQL " + major
-        + " binaries (run through Maven, which copies them to target/pg-binaries; Linux x86-64 only)");
-    return EmbeddedPostgresServer.builder().majorVersion(major).start();
+  /**
+   * Starts a server of the given major through the testkit's switch: a Testcontainers {@code postgres:<major>} where
+   * a Docker engine is available (see {@code backup4j.testkit.containers}), the embedded server otherwise — skipped
+   * when its binaries are not available.
+   */
+  static PostgresServer start(int major) throws IOException {
+    if (!io.backup4j.testkit.Docker.useContainers("PostgreSQL " + major)) {
+      assumeTrue(EmbeddedPostgresServer.binariesAvailable(major), "SKIPPED: no embedded PostgreSQL " + major
+          + " binaries (run through Maven, which copies them to target/pg-binaries; Linux x86-64 only)");
+    }
+    return PostgresServers.start(major);
   }
 
   static String uniqueDb(String prefix) {

@@ -12,7 +12,7 @@ import io.backup4j.core.BackupJob;
 import io.backup4j.core.Backups;
 import io.backup4j.core.RestoreJob;
 import io.backup4j.testkit.postgres.DatabaseFingerprint;
-import io.backup4j.testkit.postgres.EmbeddedPostgresServer;
+import io.backup4j.testkit.postgres.PostgresServer;
 import io.backup4j.testkit.postgres.RichSchema;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,7 +35,7 @@ abstract class PostgresEngineTestBase {
   static final long BIG_ROWS = Long.getLong("backup4j.test.bigRows", 1_000_000);
   static final String SOURCE = "shop";
 
-  EmbeddedPostgresServer pg;
+  PostgresServer pg;
   Path pgDump;
   DatabaseFingerprint sourceFingerprint;
   Path repo;

@@ -12,6 +12,7 @@ import io.backup4j.api.TransformSpec;
 import io.backup4j.core.BackupJob;
 import io.backup4j.core.Backups;
 import io.backup4j.testkit.postgres.EmbeddedPostgresServer;
+import io.backup4j.testkit.postgres.PostgresServer;
 import io.backup4j.testkit.postgres.RichSchema;
 import java.io.FilterOutputStream;
 import java.io.IOException;
@@ -35,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class PostgresFaultTest {
   static final String DB = "faults";
-  EmbeddedPostgresServer pg;
+  PostgresServer pg;
 
   @BeforeAll
   void start() throws Exception {

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.backup4j.api.ConfigurationException;
 import io.backup4j.core.BackupJob;
 import io.backup4j.core.Backups;
-import io.backup4j.testkit.postgres.EmbeddedPostgresServer;
+import io.backup4j.testkit.postgres.PostgresServer;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -18,7 +18,7 @@ class VersionMismatchTest {
   void serverNewerThanPgDumpFailsBeforeDumpingWithBothVersionsAndTheFix(@TempDir Path repo) throws Exception {
     int client = PgTestSupport.clientMajor();
     assumeTrue(client < 17, "SKIPPED: pg_dump " + client + " can dump a PostgreSQL 17 server; no mismatch to test");
-    try (EmbeddedPostgresServer pg17 = PgTestSupport.start(17)) {
+    try (PostgresServer pg17 = PgTestSupport.start(17)) {
       pg17.createDatabase("newer");
       try (Backups b = PgTestSupport.backups(repo)) {
         assertThatThrownBy(() -> b.backup(BackupJob.builder().source(pg17.uri("newer")).build()))
