@@ -119,68 +119,8 @@ public final class EmbeddedPostgresServer implements PostgresServer {
     return serverVersion;
   }
 
-  /** A libpq URI for a database, with the password in it: {@code postgres://postgres:pw@127.0.0.1:port/db}. */
-  public String uri(String database) {
-    return "postgres://" + USER + ":" + URLEncoder.encode(password, StandardCharsets.UTF_8).replace("+", "%20")
-        + "@" + host() + ":" + port() + "/" + URLEncoder.encode(database, StandardCharsets.UTF_8).replace("+", "%20");
-  }
-
-  /** A libpq URI for a database without a password: {@code postgres://postgres@127.0.0.1:port/db}. */
-  public String uriWithoutPassword(String database) {
-    return "postgres://" + USER + "@" + host() + ":" + port() + "/"
-        + URLEncoder.encode(database, StandardCharsets.UTF_8).replace("+", "%20");
-  }
-
-  /** A JDBC URL for a database (no credentials in it). */
-  public String jdbcUrl(String database) {
-    return "jdbc:postgresql://" + host() + ":" + port() + "/" + database;
-  }
-
-  /** A new JDBC connection to a database as the superuser. The caller closes it. */
-  public Connection connect(String database) throws SQLException {
-    Properties p = new Properties();
-    p.setProperty("user", USER);
-    p.setProperty("password", password);
-    return DriverManager.getConnection(jdbcUrl(database), p);
-  }
-
-  /** Creates a database ({@code TEMPLATE template0}, like a restore target should be). */
-  public void createDatabase(String name) throws SQLException {
-    execute("postgres", "CREATE DATABASE " + quoteIdent(name) + " TEMPLATE template0");
-  }
-
-  /** Drops a database if it exists, terminating its connections first. */
-  public void dropDatabase(String name) throws SQLException {
-    execute("postgres", "DROP DATABASE IF EXISTS " + quoteIdent(name) + " WITH (FORCE)");
-  }
-
-  /** Whether a database exists. */
-  public boolean databaseExists(String name) throws SQLException {
-    try (Connection c = connect("postgres");
-        var ps = c.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
-      ps.setString(1, name);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next();
-      }
-    }
-  }
-
-  /** Runs SQL (one or more statements, no result) in a database, autocommit. */
-  public void execute(String database, String sql) throws SQLException {
-    try (Connection c = connect(database); Statement st = c.createStatement()) {
-      st.execute(sql);
-    }
-  }
-
-  /** Runs a query returning a single value, as text ({@code null} for SQL NULL). */
-  public @Nullable String queryValue(String database, String sql) throws SQLException {
-    try (Connection c = connect(database); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-      if (!rs.next()) {
-        throw new SQLException("query returned no row: " + sql);
-      }
-      return rs.getString(1);
-    }
-  }
+  // uri, uriWithoutPassword, jdbcUrl, connect, createDatabase, dropDatabase, databaseExists, execute and
+  // queryValue come from PostgresServer's default methods.
 
   /** Quotes an SQL identifier. */
   public static String quoteIdent(String name) {
