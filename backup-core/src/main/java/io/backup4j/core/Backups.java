@@ -99,6 +99,8 @@ public final class Backups implements AutoCloseable {
   private @Nullable BackupSink sink;
   private boolean sinkCreatable;
   private final boolean ownsSink;
+  /** Set once the repository marker was seen or written; a marker is never removed, so one check suffices. */
+  private volatile boolean repositoryChecked;
 
   private Backups(Builder b) {
     this.repositoryUri = b.repositoryUri;
@@ -156,10 +158,11 @@ public final class Backups implements AutoCloseable {
       lock = SetLock.acquire(sink, set, lockLease, "backup " + id,
           msg -> events.emit(new BackupEvent.Warning(Operation.BACKUP, runId, msg)));
       cleanOrphans(sink, set, id, Operation.BACKUP);
-      Optional<Manifest> previous = list(set).stream().reduce((a, b) -> b);
+      final String runSet = set;
       writePending(sink, id, set, "backup");
       pendingWritten = true;
-      run = new BackupRun(id, sink, transforms, events, job.cancellation(), parallelism, temporaryDirectory, previous.orElse(null),
+      run = new BackupRun(id, sink, transforms, events, job.cancellation(), parallelism, temporaryDirectory,
+          () -> list(runSet).stream().reduce((a, b) -> b),
           job.sourceBytesPerSecond() > 0 ? new io.backup4j.core.internal.RateLimiter(job.sourceBytesPerSecond()) : null,
           job.sinkBytesPerSecond() > 0 ? new io.backup4j.core.internal.RateLimiter(job.sinkBytesPerSecond()) : null);
       try {
@@ -781,7 +784,8 @@ public final class Backups implements AutoCloseable {
   }
 
   private void ensureRepository(BackupSink sink, boolean create) throws IOException {
-    if (sink.stat(Layout.MARKER).isPresent()) {
+    if (repositoryChecked || sink.stat(Layout.MARKER).isPresent()) {
+      repositoryChecked = true;
       return;
     }
     if (!create) {
@@ -802,6 +806,7 @@ public final class Backups implements AutoCloseable {
     } catch (AlreadyExistsException e) {
       // created concurrently: fine
     }
+    repositoryChecked = true;
   }
 
   private String describeRepository() {

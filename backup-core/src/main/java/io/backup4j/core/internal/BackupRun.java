@@ -43,7 +43,8 @@ public final class BackupRun implements BackupSession {
   private final Cancellation cancellation;
   private final int parallelism;
   private final Path tempParent;
-  private final @Nullable Manifest previous;
+  private final java.util.function.Supplier<Optional<Manifest>> previous;
+  private @Nullable Optional<Manifest> previousLoaded;
   private final List<PartInfo> parts = Collections.synchronizedList(new ArrayList<>());
   private final Set<String> names = Collections.synchronizedSet(new HashSet<>());
   private final Set<String> writtenKeys = ConcurrentHashMap.newKeySet();
@@ -57,7 +58,8 @@ public final class BackupRun implements BackupSession {
 
   /** Creates the run. */
   public BackupRun(BackupId id, BackupSink sink, List<Transform> transforms, Events events, Cancellation cancellation,
-      int parallelism, Path tempParent, @Nullable Manifest previous, @Nullable RateLimiter sourceLimit,
+      int parallelism, Path tempParent, java.util.function.Supplier<Optional<Manifest>> previous,
+      @Nullable RateLimiter sourceLimit,
       @Nullable RateLimiter sinkLimit) {
     this.sourceLimit = sourceLimit;
     this.sinkLimit = sinkLimit;
@@ -119,7 +121,9 @@ public final class BackupRun implements BackupSession {
       this.key = key;
       this.target = target;
       OutputStream sinkStream = new NonClosingOutputStream(new SinkErrors(target.stream(), name));
-      this.stored = new HashingOutputStream(sinkLimit != null ? sinkLimit.limit(sinkStream) : sinkStream);
+      // without transforms the stored bytes are the raw bytes: hash them once
+      this.stored = new HashingOutputStream(sinkLimit != null ? sinkLimit.limit(sinkStream) : sinkStream,
+          !transforms.isEmpty());
       // Every stage gets its own thread behind a bounded pipe: storing, then each transform, so compression,
       // encryption, hashing and I/O overlap instead of taking turns on the source's thread.
       OutputStream out = pipe(stored, "store");
@@ -160,7 +164,12 @@ public final class BackupRun implements BackupSession {
       target.commit();
       committed = true;
       open.decrementAndGet();
-      PartInfo info = new PartInfo(name, key, raw.count(), stored.count(), raw.hex(), stored.hex());
+      if (raw.count() != stored.count() && transforms.isEmpty()) {
+        throw new IllegalStateException("part '" + name + "': " + raw.count() + " bytes in, " + stored.count() + " stored");
+      }
+      String rawSha = raw.hex();
+      PartInfo info = new PartInfo(name, key, raw.count(), stored.count(), rawSha,
+          transforms.isEmpty() ? rawSha : stored.hex());
       parts.add(info);
       events.emit(new BackupEvent.PartFinished(Operation.BACKUP, id, info));
     }
@@ -275,8 +284,12 @@ public final class BackupRun implements BackupSession {
   }
 
   @Override
-  public Optional<Manifest> previousBackup() {
-    return Optional.ofNullable(previous);
+  public synchronized Optional<Manifest> previousBackup() {
+    // loaded on first use only: it reads the set's manifests, which most sources never need
+    if (previousLoaded == null) {
+      previousLoaded = previous.get();
+    }
+    return previousLoaded;
   }
 
   @Override

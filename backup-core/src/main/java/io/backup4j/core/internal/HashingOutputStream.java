@@ -5,26 +5,37 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.security.MessageDigest;
 
-/** Counts and hashes the bytes passing to {@code out}. Closing it does not close {@code out}. */
+/**
+ * Counts and (unless told not to) hashes the bytes passing to {@code out}. Closing it does not close {@code out}.
+ */
 final class HashingOutputStream extends FilterOutputStream {
-  private final MessageDigest digest = Digests.sha256();
+  private final @org.jspecify.annotations.Nullable MessageDigest digest;
   private long count;
 
   HashingOutputStream(OutputStream out) {
+    this(out, true);
+  }
+
+  HashingOutputStream(OutputStream out, boolean hash) {
     super(out);
+    this.digest = hash ? Digests.sha256() : null;
   }
 
   @Override
   public void write(int b) throws IOException {
     out.write(b);
-    digest.update((byte) b);
+    if (digest != null) {
+      digest.update((byte) b);
+    }
     count++;
   }
 
   @Override
   public void write(byte[] b, int off, int len) throws IOException {
     out.write(b, off, len);
-    digest.update(b, off, len);
+    if (digest != null) {
+      digest.update(b, off, len);
+    }
     count += len;
   }
 
@@ -33,6 +44,9 @@ final class HashingOutputStream extends FilterOutputStream {
   }
 
   String hex() {
+    if (digest == null) {
+      throw new IllegalStateException("this stream only counts");
+    }
     return Digests.hex(digest);
   }
 
