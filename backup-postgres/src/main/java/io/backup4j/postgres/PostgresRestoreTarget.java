@@ -173,6 +173,8 @@ final class PostgresRestoreTarget implements RestoreTarget {
     }
     intoOwnDatabase = ownDatabase;
     boolean success = false;
+    // set by swapIn once the target is dropped: from then on the restored database is the only copy of the data
+    boolean[] targetDropped = {false};
     try {
       if (!tables.isEmpty() && !dataOnly) {
         createSchemasOf(into);
@@ -191,11 +193,11 @@ final class PostgresRestoreTarget implements RestoreTarget {
       }
       postChecks(session, meta, into, ownDatabase);
       if (swap) {
-        swapIn(adminSpec, into.database(), serverMajor);
+        swapIn(adminSpec, into.database(), serverMajor, targetDropped);
       }
       success = true;
     } finally {
-      if (!success && ownDatabase) {
+      if (!success && ownDatabase && !targetDropped[0]) {
         dropDatabase(session, adminSpec, into.database(), serverMajor);
       }
     }
@@ -262,10 +264,14 @@ final class PostgresRestoreTarget implements RestoreTarget {
     return base + "_b4j_" + Long.toHexString(System.nanoTime() & 0xffffffffL);
   }
 
-  /** Replaces the target database by the freshly restored one, keeping the old owner. */
-  private void swapIn(ConnectionSpec adminSpec, String restored, int serverMajor) {
+  /**
+   * Replaces the target database by the freshly restored one, keeping the old owner. Sets {@code targetDropped[0]}
+   * as soon as the target is gone: a failure after that point must keep {@code restored}, the only copy left.
+   */
+  private void swapIn(ConnectionSpec adminSpec, String restored, int serverMajor, boolean[] targetDropped) {
+    boolean renamed = false;
+    String owner = null;
     try (Connection admin = Jdbc.connect(adminSpec, null); Statement st = admin.createStatement()) {
-      String owner;
       try (PreparedStatement ps = admin.prepareStatement(
           "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = ?")) {
         ps.setString(1, spec.database());
@@ -275,13 +281,26 @@ final class PostgresRestoreTarget implements RestoreTarget {
       }
       st.execute("DROP DATABASE IF EXISTS " + Jdbc.quoteIdent(spec.database())
           + (serverMajor >= 13 ? " WITH (FORCE)" : ""));
+      targetDropped[0] = true;
       st.execute("ALTER DATABASE " + Jdbc.quoteIdent(restored) + " RENAME TO " + Jdbc.quoteIdent(spec.database()));
+      renamed = true;
       if (owner != null) {
         st.execute("ALTER DATABASE " + Jdbc.quoteIdent(spec.database()) + " OWNER TO " + Jdbc.quoteIdent(owner));
       }
     } catch (SQLException e) {
-      throw Jdbc.translate(e, "the restore succeeded into " + restored + " but it could not replace "
-          + spec.database() + " (rename it by hand)");
+      if (renamed) {
+        throw Jdbc.translate(e, "the restore replaced " + spec.database() + ", but could not give it back to its"
+            + " owner " + owner + " (run ALTER DATABASE " + Jdbc.quoteIdent(spec.database()) + " OWNER TO "
+            + Jdbc.quoteIdent(String.valueOf(owner)) + " by hand)");
+      }
+      if (targetDropped[0]) {
+        throw Jdbc.translate(e, "the restore succeeded into the database " + restored + " and the old "
+            + spec.database() + " was dropped, but " + restored + " could not be renamed; the restored data is"
+            + " kept in " + restored + ": rename it by hand (ALTER DATABASE " + Jdbc.quoteIdent(restored)
+            + " RENAME TO " + Jdbc.quoteIdent(spec.database()) + ")");
+      }
+      throw Jdbc.translate(e, "the restore succeeded into the staging database " + restored + " but it could not"
+          + " replace " + spec.database() + ", which is unchanged; the staging database is dropped again");
     }
   }
 

@@ -226,6 +226,84 @@ class PostgresFaultTest {
     assertThat(checked).isTrue();
   }
 
+  @Test
+  void cleanRestoreWhoseRenameFailsAfterTheTargetWasDroppedKeepsTheRestoredCopy(@TempDir Path repo) throws Exception {
+    String source = PgTestSupport.uniqueDb("swap_src");
+    pg.createDatabase(source);
+    // restored with the data, this function lets the restore's assert wait until the test holds a session open on
+    // the staging database; that session makes ALTER DATABASE ... RENAME fail after the target was dropped
+    pg.execute(source, """
+        CREATE TABLE public.t (x int);
+        INSERT INTO public.t SELECT generate_series(1, 1000);
+        CREATE FUNCTION public.wait_for_holder() RETURNS boolean LANGUAGE plpgsql AS $$
+        DECLARE deadline timestamptz := clock_timestamp() + interval '120 seconds';
+        BEGIN
+          WHILE NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database()
+                            AND application_name = 'b4j-test-holder') LOOP
+            IF clock_timestamp() > deadline THEN RETURN false; END IF;
+            PERFORM pg_sleep(0.01);
+            PERFORM pg_stat_clear_snapshot(); -- pg_stat_activity is read once per transaction otherwise
+          END LOOP;
+          RETURN true;
+        END $$;""");
+    String target = PgTestSupport.uniqueDb("swap_dst");
+    pg.createDatabase(target);
+    pg.execute(target, "CREATE TABLE public.old (x int); INSERT INTO public.old VALUES (1)");
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicReference<String> staging = new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.atomic.AtomicReference<Throwable> holderError = new java.util.concurrent.atomic.AtomicReference<>();
+    Thread holder = new Thread(() -> {
+      try {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(120);
+        while (staging.get() == null && System.nanoTime() < deadline) {
+          try (var c = pg.connect("postgres");
+              var ps = c.prepareStatement("SELECT datname FROM pg_database WHERE starts_with(datname, ?)")) {
+            ps.setString(1, target + "_b4j_");
+            try (var rs = ps.executeQuery()) {
+              if (rs.next()) {
+                staging.set(rs.getString(1));
+              }
+            }
+          }
+          if (staging.get() == null) {
+            Thread.sleep(20);
+          }
+        }
+        if (staging.get() == null) {
+          return;
+        }
+        try (var c = pg.connect(staging.get()); var st = c.createStatement()) {
+          st.execute("SET application_name = 'b4j-test-holder'");
+          release.await();
+        }
+      } catch (Exception e) {
+        holderError.set(e);
+      }
+    }, "staging-holder");
+    holder.start();
+    try (Backups b = PgTestSupport.backups(repo)) {
+      var m = b.backup(BackupJob.builder().source(pg.uri(source)).build());
+      Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(() -> b.restore(m.id(),
+          io.backup4j.core.RestoreJob.builder(pg.uri(target)).option("clean", "true")
+              .option("assert", "SELECT public.wait_for_holder()").build()));
+      release.countDown();
+      holder.join();
+      assertThat(holderError.get()).isNull();
+      assertThat(staging.get()).as("the clean restore went through a staging database").isNotNull();
+      // the target is gone (dropped by the swap), so the restored copy must still exist and be named
+      assertThat(thrown).isInstanceOf(SourceException.class).hasMessageContaining(staging.get())
+          .hasMessageContaining("rename it by hand");
+      assertThat(pg.databaseExists(target)).isFalse();
+      assertThat(pg.queryValue(staging.get(), "SELECT count(*) FROM public.t")).isEqualTo("1000");
+    } finally {
+      release.countDown();
+      holder.join();
+      if (staging.get() != null) {
+        pg.dropDatabase(staging.get());
+      }
+    }
+  }
+
   /** A pass-through transform that runs {@code action} once after {@code n} bytes went through. */
   static Transform afterBytes(long n, Runnable action) {
     return new Transform() {
