@@ -42,7 +42,9 @@ import org.jspecify.annotations.Nullable;
  * single transaction by default ({@code singleTransaction}; into a database of its own the default is off, which
  * spares the lock table and the WAL of one giant transaction for databases with many thousand tables). Custom-format archives stream from the verified part straight into pg_restore's stdin; {@code jobs>1} needs
  * a seekable file (pg_restore cannot run parallel jobs from stdin), so the archive is then first spooled to a 0600
- * file in the session's private temporary directory, and a warning says so.
+ * file in the session's private temporary directory, and a warning says so. So is a selective restore
+ * ({@code tables}, {@code schemas}, {@code schemaOnly}) into an existing database: pg_restore may commit it before
+ * reading the end of the archive, where the part's SHA-256 is checked.
  *
  * <p>After the restore, {@code verifyRowCounts=true} compares every restored table's row count with the exact counts
  * recorded at backup time ({@code countRows=true}), and each {@code assert} / {@code assert.<name>} option is an SQL
@@ -512,18 +514,27 @@ final class PostgresRestoreTarget implements RestoreTarget {
     if (!tables.isEmpty()) {
       cmd.add("--use-list=" + tableList(session, exe, env, null, session.manifest().sourceMetadata()));
     }
-    if (jobs > 1) {
+    // A selective restore lets pg_restore finish, and commit, before it has read the whole archive, while the part
+    // stream proves its SHA-256 only at its end: streamed, a tampered archive would be restored first and detected
+    // after. Into a database of our own that is undone by dropping it; into an existing one the archive is verified
+    // completely before pg_restore starts.
+    boolean mayFinishEarly = schemaOnly || !tables.isEmpty() || !schemas.isEmpty();
+    if (jobs > 1 || (mayFinishEarly && !intoOwnDatabase)) {
       // pg_restore -j needs to seek in the archive, which a pipe cannot do
       Path spool = session.temporaryDirectory().resolve("archive.pgc");
-      session.warn("jobs=" + jobs + ": pg_restore cannot restore in parallel from a stream, so the archive is first"
-          + " written to a private temporary file (" + spool + "); it needs as much free space as the dump");
+      session.warn((jobs > 1 ? "jobs=" + jobs + ": pg_restore cannot restore in parallel from a stream"
+          : "a selective restore into an existing database must not start before the whole archive is verified")
+          + ", so the archive is first written to a private temporary file (" + spool + "); it needs as much free"
+          + " space as the dump");
       Files.createFile(spool, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
       try {
         try (InputStream in = session.openPart(PostgresSource.PART_CUSTOM);
             OutputStream out = Files.newOutputStream(spool, StandardOpenOption.WRITE)) {
           in.transferTo(out);
         }
-        cmd.add("--jobs=" + jobs);
+        if (jobs > 1) {
+          cmd.add("--jobs=" + jobs);
+        }
         cmd.add(spool.toString());
         runWithStdin(session, cmd, env, null);
       } finally {

@@ -304,6 +304,51 @@ class PostgresFaultTest {
     }
   }
 
+  @Test
+  void tamperedPartIsNotCommittedByATableSelectiveRestoreIntoAnExistingDatabase(@TempDir Path repo) throws Exception {
+    String source = PgTestSupport.uniqueDb("sel_src");
+    pg.createDatabase(source);
+    // "first" is dumped before "bulk", whose megabytes follow it in the archive: pg_restore --use-list has what it
+    // needs (and commits) long before the end of the part, where the engine checks its SHA-256
+    pg.execute(source, """
+        CREATE TABLE public.first (id int PRIMARY KEY, v text);
+        INSERT INTO public.first VALUES (1, 'balance=100000');
+        CREATE TABLE public.zz_bulk (id int, v text);
+        INSERT INTO public.zz_bulk SELECT i, md5(i::text) || md5((i * 7)::text) FROM generate_series(1, 100000) i;""");
+    String target = PgTestSupport.uniqueDb("sel_dst");
+    pg.createDatabase(target);
+    try (Backups b = PgTestSupport.backups(repo)) {
+      var m = b.backup(BackupJob.builder().source(pg.uri(source)).build());
+      Path stored = repo.resolve(m.parts().get(0).key());
+      byte[] bytes = Files.readAllBytes(stored);
+      byte[] marker = "balance=100000".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      int at = indexOf(bytes, marker);
+      assertThat(at).as("the row is stored uncompressed in the archive").isPositive();
+      assertThat(bytes.length - at).as("most of the archive follows the selected table").isGreaterThan(4 << 20);
+      bytes[at + 8] = '9'; // balance=900000
+      Files.write(stored, bytes);
+
+      assertThatThrownBy(() -> b.restore(m.id(), io.backup4j.core.RestoreJob.builder(pg.uri(target))
+          .option("tables", "public.first").build()))
+          .isInstanceOf(io.backup4j.api.IntegrityException.class);
+      assertThat(pg.queryValue(target, "SELECT count(*) FROM pg_class WHERE relname = 'first'"))
+          .as("nothing of the tampered backup was restored").isEqualTo("0");
+    }
+  }
+
+  private static int indexOf(byte[] haystack, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= haystack.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (haystack[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
+  }
+
   /** A pass-through transform that runs {@code action} once after {@code n} bytes went through. */
   static Transform afterBytes(long n, Runnable action) {
     return new Transform() {
