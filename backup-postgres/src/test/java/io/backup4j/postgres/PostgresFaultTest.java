@@ -18,7 +18,6 @@ import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -74,13 +73,15 @@ class PostgresFaultTest {
 
   @Test
   void unreachableHostIsASourceFailureNamingTheServer(@TempDir Path repo) throws IOException {
-    int closedPort;
-    try (ServerSocket s = new ServerSocket(0)) {
-      closedPort = s.getLocalPort();
+    // a port bound but never listening refuses connections, and stays ours: no other process (another test's
+    // server) can take it between choosing it and connecting, as it could after closing a ServerSocket
+    try (java.net.Socket bound = new java.net.Socket()) {
+      bound.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0));
+      int closedPort = bound.getLocalPort();
+      String uri = "postgres://postgres:x@127.0.0.1:" + closedPort + "/" + DB;
+      assertBackupFails(repo, BackupJob.builder().source(uri).build(), SourceException.class,
+          "127.0.0.1:" + closedPort, "reachable");
     }
-    String uri = "postgres://postgres:x@127.0.0.1:" + closedPort + "/" + DB;
-    assertBackupFails(repo, BackupJob.builder().source(uri).build(), SourceException.class,
-        "127.0.0.1:" + closedPort, "reachable");
   }
 
   @Test
