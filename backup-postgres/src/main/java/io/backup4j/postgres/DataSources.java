@@ -26,7 +26,9 @@ final class DataSources {
         int port = ports.length == 0 || ports[0] == 0 ? ConnectionSpec.DEFAULT_PORT : ports[0];
         String db = pg.getDatabaseName() == null ? "" : pg.getDatabaseName();
         ConnectionSpec spec = ConnectionSpec.parse("postgres://" + (host.contains(":") ? "[" + host + "]" : host)
-            + ":" + port + "/" + java.net.URLEncoder.encode(db, java.nio.charset.StandardCharsets.UTF_8));
+            + ":" + port + "/" + java.net.URLEncoder.encode(db, java.nio.charset.StandardCharsets.UTF_8)
+                // URLEncoder writes a space as '+', which a URI path (and ConnectionSpec) takes literally
+                .replace("+", "%20"));
         spec = spec.withUser(pg.getUser());
         String pw = pg.getPassword();
         return pw == null ? spec : spec.withPassword(Secret.of(pw));

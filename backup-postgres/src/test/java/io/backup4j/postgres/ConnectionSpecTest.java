@@ -21,6 +21,19 @@ class ConnectionSpecTest {
   }
 
   @Test
+  void pgjdbcDataSourceKeepsADatabaseNameWithSpacesAndPlusSigns() {
+    org.postgresql.ds.PGSimpleDataSource ds = new org.postgresql.ds.PGSimpleDataSource();
+    ds.setServerNames(new String[] {"db.internal"});
+    ds.setPortNumbers(new int[] {6543});
+    ds.setDatabaseName("sales 2024+eu");
+    ds.setUser("app");
+    ConnectionSpec s = DataSources.describe(ds);
+    // pg_dump connects by this name: "sales+2024+eu" would dump another database, or none
+    assertThat(s.database()).isEqualTo("sales 2024+eu");
+    assertThat(s.libpqEnvironment()).containsEntry("PGDATABASE", "sales 2024+eu");
+  }
+
+  @Test
   void passwordNeverAppearsInDescriptions() {
     ConnectionSpec s = ConnectionSpec.parse("postgresql://app:hunter2@h/db");
     assertThat(s.redacted()).isEqualTo("postgres://app@h:5432/db");
