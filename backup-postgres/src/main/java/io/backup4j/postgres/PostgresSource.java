@@ -102,6 +102,13 @@ public final class PostgresSource implements BackupSource {
       options.bool(b, false); // fail now, not after connecting
     }
     ExtraArgs.validate(options.list("pgDumpArgs"));
+    if (format.equals("plain") && options.list("pgDumpArgs").contains("--create")) {
+      // a plain script made with --create runs "\connect <source database>" (after "DROP DATABASE" with --clean):
+      // psql would leave the restore target and write into, or drop, the database of that name
+      throw new ConfigurationException("pgDumpArgs --create is not allowed with format=plain: the SQL script would"
+          + " connect to the source's database name itself (and with --clean drop it), so a restore would write"
+          + " outside its target; create the target at restore time with the restore option create=true");
+    }
   }
 
   /** A new builder. */

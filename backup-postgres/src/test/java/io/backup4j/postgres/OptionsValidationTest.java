@@ -76,6 +76,49 @@ class OptionsValidationTest {
   }
 
   @Test
+  void plainBackupTakenWithCreateIsRefusedBeforeTheRestoreConnects() {
+    // such a script connects to the source's database name itself: the restore would leave its target
+    Map<String, String> meta = Map.of("postgres.format", "plain", "postgres.pgDumpMajor", "15",
+        "postgres.options", "--format=plain --verbose --no-password --clean --create");
+    io.backup4j.api.Manifest m = new io.backup4j.api.Manifest(io.backup4j.api.Manifest.FORMAT_VERSION,
+        io.backup4j.api.BackupId.generate(java.time.Instant.now()), "s", "postgres", "postgres://u@h:5432/db",
+        Map.of(), java.time.Instant.now(), java.time.Instant.now(), io.backup4j.api.BackupStatus.COMPLETE,
+        List.of(), List.of(), null, meta, "test");
+    io.backup4j.api.RestoreSession session = new io.backup4j.api.RestoreSession() {
+      @Override
+      public io.backup4j.api.Manifest manifest() {
+        return m;
+      }
+
+      @Override
+      public java.io.InputStream openPart(String name) {
+        throw new AssertionError("must not read the backup");
+      }
+
+      @Override
+      public void progress(String unit, long done, long total, String message) {}
+
+      @Override
+      public void warn(String message) {}
+
+      @Override
+      public io.backup4j.api.Cancellation cancellation() {
+        return new io.backup4j.api.Cancellation();
+      }
+
+      @Override
+      public Path temporaryDirectory() {
+        return tmp;
+      }
+    };
+    // port 1 on loopback: were the check missing, the restore would fail to connect instead
+    var target = new PostgresSourceProvider().openTarget("postgres://u:pw@127.0.0.1:1/elsewhere",
+        Map.of("create", "true"), TestProviderContext.of(tmp));
+    assertThatThrownBy(() -> target.restore(session)).isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("--create").hasMessageContaining("psql");
+  }
+
+  @Test
   void pgToolVersionsAreParsed() {
     assertThat(PgTool.parse(Path.of("/x"), "pg_dump (PostgreSQL) 15.14 (Debian 15.14-0+deb12u1)"))
         .hasValueSatisfying(t -> {

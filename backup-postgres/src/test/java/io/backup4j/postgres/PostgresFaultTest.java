@@ -350,6 +350,22 @@ class PostgresFaultTest {
     return -1;
   }
 
+  @Test
+  void plainDumpWithCreateIsRefusedSinceItsScriptWouldDropAndFillTheSourceDatabaseInsteadOfTheTarget(
+      @TempDir Path repo) throws Exception {
+    // pg_dump --clean --create writes "DROP DATABASE <source>; CREATE DATABASE <source>; \connect <source>": psql,
+    // connected to the restore target, would follow it and drop the source database (seen: a restore into a new
+    // database dropped the source, then failed to recreate it)
+    String source = PgTestSupport.uniqueDb("plain_src");
+    pg.createDatabase(source);
+    pg.execute(source, "CREATE TABLE public.t (x int); INSERT INTO public.t VALUES (1)");
+    for (String args : List.of("--create", "--clean,--if-exists,--create")) {
+      assertBackupFails(repo, BackupJob.builder().source(pg.uri(source)).sourceOption("format", "plain")
+          .sourceOption("pgDumpArgs", args).build(), ConfigurationException.class, "--create", "format=plain");
+    }
+    assertThat(pg.queryValue(source, "SELECT count(*) FROM public.t")).isEqualTo("1");
+  }
+
   /** A pass-through transform that runs {@code action} once after {@code n} bytes went through. */
   static Transform afterBytes(long n, Runnable action) {
     return new Transform() {
