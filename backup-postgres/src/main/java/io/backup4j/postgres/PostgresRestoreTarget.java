@@ -288,6 +288,7 @@ final class PostgresRestoreTarget implements RestoreTarget {
           owner = rs.next() ? rs.getString(1) : null;
         }
       }
+      copyPrivileges(admin, st, restored);
       st.execute("DROP DATABASE IF EXISTS " + Jdbc.quoteIdent(spec.database())
           + (serverMajor >= 13 ? " WITH (FORCE)" : ""));
       targetDropped[0] = true;
@@ -310,6 +311,39 @@ final class PostgresRestoreTarget implements RestoreTarget {
       }
       throw Jdbc.translate(e, "the restore succeeded into the staging database " + restored + " but it could not"
           + " replace " + spec.database() + ", which is unchanged; the staging database is dropped again");
+    }
+  }
+
+  /**
+   * Gives the restored database the target's explicit privileges, while the target still exists. A new database
+   * starts with the defaults (CONNECT and TEMPORARY for PUBLIC), so without this a hardening such as
+   * {@code REVOKE CONNECT ON DATABASE ... FROM PUBLIC} would silently be undone by a clean restore. Entries granted
+   * by the restoring user pass to the owner with the later {@code ALTER DATABASE ... OWNER TO}.
+   */
+  private void copyPrivileges(Connection admin, Statement st, String restored) throws SQLException {
+    boolean explicit = false;
+    List<String> grants = new ArrayList<>();
+    try (PreparedStatement ps = admin.prepareStatement("SELECT d.datacl IS NOT NULL, a.grantee = 0,"
+        + " pg_get_userbyid(a.grantee), a.privilege_type, a.is_grantable FROM pg_database d"
+        + " LEFT JOIN LATERAL aclexplode(d.datacl) a ON true WHERE d.datname = ?")) {
+      ps.setString(1, spec.database());
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          explicit = rs.getBoolean(1);
+          String privilege = rs.getString(4);
+          if (privilege != null) {
+            grants.add("GRANT " + privilege + " ON DATABASE " + Jdbc.quoteIdent(restored) + " TO "
+                + (rs.getBoolean(2) ? "PUBLIC" : Jdbc.quoteIdent(rs.getString(3)))
+                + (rs.getBoolean(5) ? " WITH GRANT OPTION" : ""));
+          }
+        }
+      }
+    }
+    if (explicit) {
+      st.execute("REVOKE ALL ON DATABASE " + Jdbc.quoteIdent(restored) + " FROM PUBLIC");
+      for (String grant : grants) {
+        st.execute(grant);
+      }
     }
   }
 

@@ -366,6 +366,36 @@ class PostgresFaultTest {
     assertThat(pg.queryValue(source, "SELECT count(*) FROM public.t")).isEqualTo("1");
   }
 
+  @Test
+  void cleanRestoreThatReplacesTheDatabaseKeepsItsPrivileges(@TempDir Path repo) throws Exception {
+    String source = PgTestSupport.uniqueDb("acl_src");
+    pg.createDatabase(source);
+    pg.execute(source, "CREATE TABLE public.t (x int); INSERT INTO public.t VALUES (1), (2)");
+    String target = PgTestSupport.uniqueDb("acl_dst");
+    String role = target + "_app";
+    pg.createDatabase(target);
+    pg.execute(target, "CREATE TABLE public.old (x int); INSERT INTO public.old VALUES (1)");
+    // a common hardening: only the application role may connect
+    pg.execute("postgres", "CREATE ROLE " + role + " LOGIN; REVOKE ALL ON DATABASE " + target + " FROM PUBLIC;"
+        + " GRANT CONNECT, TEMPORARY ON DATABASE " + target + " TO " + role);
+    String privileges = "SELECT string_agg(p, ',' ORDER BY p) FROM (SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC'"
+        + " ELSE pg_get_userbyid(a.grantee) END || ':' || a.privilege_type AS p"
+        + " FROM pg_database d, aclexplode(d.datacl) a WHERE d.datname = '" + target + "') s";
+    String before = pg.queryValue("postgres", privileges);
+    assertThat(before).contains(role + ":CONNECT").doesNotContain("PUBLIC");
+    try (Backups b = PgTestSupport.backups(repo)) {
+      var m = b.backup(BackupJob.builder().source(pg.uri(source)).build());
+      b.restore(m.id(), io.backup4j.core.RestoreJob.builder(pg.uri(target)).option("clean", "true").build());
+      assertThat(pg.queryValue(target, "SELECT count(*) FROM public.t")).isEqualTo("2");
+      assertThat(pg.queryValue("postgres", privileges)).as("the replaced database's privileges").isEqualTo(before);
+      assertThat(pg.queryValue("postgres", "SELECT has_database_privilege('public', '" + target + "', 'CONNECT')"))
+          .isEqualTo("f");
+    } finally {
+      pg.dropDatabase(target);
+      pg.execute("postgres", "DROP ROLE IF EXISTS " + role);
+    }
+  }
+
   /** A pass-through transform that runs {@code action} once after {@code n} bytes went through. */
   static Transform afterBytes(long n, Runnable action) {
     return new Transform() {
