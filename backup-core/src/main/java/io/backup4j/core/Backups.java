@@ -199,7 +199,10 @@ public final class Backups implements AutoCloseable {
       return manifest;
     } catch (RuntimeException | IOException | Error e) {
       BackupException failure = asBackupException(e, "backup " + id + " of set " + set);
-      if (!committed && sink != null && run != null) {
+      if (e instanceof CommitOutcomeUnknownException) {
+        // keep parts and in-flight marker: the next run of the set finds the manifest (keeps all) or not (removes all)
+        LOG.warn("{}", e.getMessage());
+      } else if (!committed && sink != null && run != null) {
         discard(sink, run.writtenKeys(), id, pendingWritten);
       } else if (!committed && sink != null && pendingWritten) {
         discard(sink, Set.of(), id, true);
@@ -260,16 +263,37 @@ public final class Backups implements AutoCloseable {
     try (PartWriter w = sink.openWrite(Layout.manifest(manifest.id()), WriteMode.CREATE_ONLY)) {
       w.stream().write(json);
       w.commit();
-    } catch (AlreadyExistsException e) {
-      // A retried create-only write whose first answer was lost finds its own manifest: that is a commit, and
-      // discarding the parts now would destroy a committed backup. Only someone else's manifest is a conflict.
+    } catch (IOException | RuntimeException e) {
+      // Neither an error answer nor "already exists" proves that our manifest is absent: a retried create-only write
+      // whose first answer was lost finds its own manifest, and a lost response may follow a stored object. If our
+      // manifest is there, the backup is committed, and discarding its parts would leave a visible backup without
+      // data. Only someone else's manifest is a conflict; only a confirmed absence lets the caller discard.
       byte[] existing;
       try (InputStream in = sink.openRead(Layout.manifest(manifest.id()))) {
         existing = in.readAllBytes();
+      } catch (NotFoundException absent) {
+        throw e;
+      } catch (IOException | RuntimeException unknown) {
+        e.addSuppressed(unknown);
+        throw new CommitOutcomeUnknownException("the commit of backup " + manifest.id() + " failed ("
+            + Redaction.redact(String.valueOf(e.getMessage())) + ") and whether its manifest was stored is unknown; "
+            + "its parts are kept, and the next backup of set " + manifest.backupSet() + " keeps or removes them", e);
       }
       if (!java.util.Arrays.equals(existing, json)) {
         throw new SinkException("backup id " + manifest.id() + " was committed by another writer; this run is discarded", e);
       }
+      if (!(e instanceof AlreadyExistsException)) {
+        LOG.warn("the commit of backup {} reported an error but its manifest was stored: {}", manifest.id(), e.toString());
+      }
+    }
+  }
+
+  /** The manifest write failed and the manifest may exist: the run's parts must not be discarded. */
+  private static final class CommitOutcomeUnknownException extends SinkException {
+    private static final long serialVersionUID = 1L;
+
+    CommitOutcomeUnknownException(String message, Throwable cause) {
+      super(message, cause);
     }
   }
 

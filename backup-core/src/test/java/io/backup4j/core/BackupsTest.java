@@ -317,6 +317,35 @@ class BackupsTest {
   }
 
   @Test
+  void aManifestCommitThatWasStoredButAnsweredWithAnErrorIsACommitNotADiscard() {
+    sink.failManifestAnswer = true;
+    Manifest m = backup(2, 1000, 3);
+    sink.failManifestAnswer = false;
+    assertThat(backups.list()).extracting(Manifest::id).containsExactly(m.id());
+    assertThat(backups.verify(m.id()).parts()).isEqualTo(2);
+    assertThat(sink.keys("pending/")).isEmpty();
+    assertThat(restore(m, "t").get("part-1")).isEqualTo(TestSources.data("part-1", 1000, 3));
+  }
+
+  @Test
+  void aManifestCommitWithUnknownOutcomeKeepsThePartsItMayReferTo() {
+    sink.failManifestAnswer = true;
+    sink.failCatalogReads.set(1); // the check whether the manifest arrived fails too
+    assertThatThrownBy(() -> backup(2, 1000, 3)).isInstanceOf(SinkException.class)
+        .hasMessageContaining("unknown");
+    sink.failManifestAnswer = false;
+    // the manifest did arrive: whatever the run reported, a visible backup must be complete
+    List<Manifest> all = backups.list();
+    assertThat(all).hasSize(1);
+    assertThat(backups.verify(all.get(0).id()).parts()).isEqualTo(2);
+    // the next run of the set resolves the marker left behind and keeps the committed backup
+    Manifest next = backup(1, 10, 3);
+    assertThat(sink.keys("pending/")).isEmpty();
+    assertThat(backups.list()).extracting(Manifest::id).containsExactly(all.get(0).id(), next.id());
+    assertThat(backups.verify(all.get(0).id()).parts()).isEqualTo(2);
+  }
+
+  @Test
   void aBackupUnderRetentionLockIsNeitherDeletedNorHalfDeleted() {
     Manifest locked = backup(2, 100, 1);
     for (PartInfo p : locked.parts()) {

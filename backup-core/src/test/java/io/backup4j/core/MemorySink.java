@@ -36,6 +36,12 @@ final class MemorySink implements BackupSink {
   volatile boolean loseManifestAnswer;
   /** Whether retainedUntil hides the retention (a storage that only refuses at delete time). */
   volatile boolean hideRetention;
+  /** Simulates a commit of a catalog entry that was stored but answered with an I/O error (a lost response). */
+  volatile boolean failManifestAnswer;
+  /** How many following reads of catalog entries fail with an I/O error (the storage is unreachable). */
+  final AtomicLong failCatalogReads = new AtomicLong();
+  /** Runs once, before the next write of a lock object, then is cleared. */
+  volatile @org.jspecify.annotations.Nullable Runnable beforeLockWrite;
 
   @Override
   public String describe() {
@@ -45,6 +51,11 @@ final class MemorySink implements BackupSink {
   @Override
   public PartWriter openWrite(String key, WriteMode mode) {
     StorageKeys.validate(key);
+    Runnable hook = beforeLockWrite;
+    if (hook != null && key.startsWith("locks/")) {
+      beforeLockWrite = null;
+      hook.run();
+    }
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     OutputStream out = new OutputStream() {
       @Override
@@ -69,11 +80,15 @@ final class MemorySink implements BackupSink {
       }
 
       @Override
-      public void commit() {
+      public void commit() throws IOException {
         if (committed) {
           return;
         }
         byte[] bytes = buf.toByteArray();
+        if (mode == WriteMode.CREATE_ONLY && failManifestAnswer && key.startsWith("catalog/")) {
+          objects.put(key, bytes);
+          throw new IOException("connection reset (the object was stored, the answer was lost): " + key);
+        }
         if (mode == WriteMode.CREATE_ONLY && loseManifestAnswer && key.startsWith("catalog/")) {
           objects.put(key, bytes);
           throw new AlreadyExistsException("exists (the first answer was lost): " + key);
@@ -100,8 +115,11 @@ final class MemorySink implements BackupSink {
   }
 
   @Override
-  public InputStream openRead(String key) {
+  public InputStream openRead(String key) throws IOException {
     StorageKeys.validate(key);
+    if (key.startsWith("catalog/") && failCatalogReads.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+      throw new IOException("injected read failure of " + key);
+    }
     byte[] b = objects.get(key);
     if (b == null) {
       throw new NotFoundException("no object " + key);
