@@ -424,6 +424,36 @@ class BackupsTest {
     assertThat(sink.keys("data/")).isEmpty();
   }
 
+  @Test
+  void aTransformWhoseEncoderDoesNotCloseItsDownstreamStillStoresEveryByte() {
+    // a third-party encoder that breaks the contract of Transform.encode: close() neither flushes nor closes
+    io.backup4j.api.Transform xor = new TestSources.Xor().create(Map.of("with", "7"), null);
+    io.backup4j.api.Transform sloppy = new io.backup4j.api.Transform() {
+      @Override
+      public io.backup4j.api.TransformSpec spec() {
+        return xor.spec();
+      }
+
+      @Override
+      public java.io.OutputStream encode(java.io.OutputStream downstream) throws IOException {
+        java.io.OutputStream enc = xor.encode(downstream);
+        return new java.io.FilterOutputStream(enc) {
+          @Override
+          public void close() {}
+        };
+      }
+
+      @Override
+      public java.io.InputStream decode(java.io.InputStream upstream) throws IOException {
+        return xor.decode(upstream);
+      }
+    };
+    Manifest m = backups.backup(BackupJob.builder().source(new TestSources.Source(2, 5000, 9)).transform(sloppy).build());
+    assertThat(m.parts()).allSatisfy(p -> assertThat(p.storedSize()).isEqualTo(5000));
+    assertThat(sink.objects.get(m.parts().get(0).key())).hasSize(5000);
+    assertThat(restore(m, "t").get("part-1")).isEqualTo(TestSources.data("part-1", 5000, 9));
+  }
+
   private static io.backup4j.api.Transform renamed(io.backup4j.api.Transform t, String name) {
     return new io.backup4j.api.Transform() {
       @Override

@@ -161,6 +161,12 @@ public final class BackupRun implements BackupSession {
       cancellation.throwIfCancelled();
       front.flush();
       encoded.close(); // finishes the transforms' trailers; the sink stream stays open for commit
+      // Each encoder's close() should have closed the next stage; close them all anyway (idempotent), so an encoder
+      // that does not never leaves bytes in a pipe (a truncated object committed, a stage thread left waiting), and
+      // the counts and hashes read below are final.
+      for (int i = pipes.size() - 1; i >= 0; i--) {
+        pipes.get(i).close();
+      }
       target.commit();
       committed = true;
       open.decrementAndGet();
