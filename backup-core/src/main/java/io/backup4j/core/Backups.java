@@ -752,6 +752,13 @@ public final class Backups implements AutoCloseable {
       } catch (IOException | RuntimeException e) {
         events.emit(new BackupEvent.Warning(Operation.RETENTION, current, "retention (" + policy.describe()
             + ") could not delete backup " + m.id() + ": " + e.getMessage()));
+        // it may still be there (protected, or the storage failed before its manifest went): whatever it depends on
+        // stays, or it would be left unrestorable. Ancestors started earlier, so they come later in this loop.
+        Manifest a = m;
+        for (int depth = 0; depth < newestFirst.size() && a.parentId() != null && byId.containsKey(a.parentId()); depth++) {
+          expired.remove(a.parentId());
+          a = byId.get(a.parentId());
+        }
       }
     }
     return deleted;

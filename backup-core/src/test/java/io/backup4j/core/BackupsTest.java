@@ -363,6 +363,44 @@ class BackupsTest {
     assertThat(backups.verify(locked.id()).parts()).isEqualTo(2);
   }
 
+  /** A source whose backup depends on the previous backup of its set, as incremental and WAL kinds do. */
+  private static io.backup4j.api.BackupSource incremental(long seed) {
+    return new io.backup4j.api.BackupSource() {
+      @Override
+      public String kind() {
+        return "test";
+      }
+
+      @Override
+      public String identity() {
+        return "test:incremental";
+      }
+
+      @Override
+      public void backup(io.backup4j.api.BackupSession session) throws IOException {
+        session.setParent(session.previousBackup().orElseThrow().id());
+        new TestSources.Source(1, 100, seed).backup(session);
+      }
+    };
+  }
+
+  @Test
+  void retentionKeepsTheParentOfABackupItCouldNotDelete() {
+    Manifest full = backups.backup(BackupJob.builder().backupSet("chain").source(new TestSources.Source(1, 100, 1)).build());
+    Manifest child = backups.backup(BackupJob.builder().backupSet("chain").source(incremental(2)).build());
+    assertThat(child.parentId()).isEqualTo(full.id());
+    for (PartInfo p : child.parts()) {
+      sink.retained.put(p.key(), Instant.now().plusSeconds(3600)); // Object Lock: the child outlives its parent's lock
+    }
+    Manifest newest = backups.backup(BackupJob.builder().backupSet("chain").source(new TestSources.Source(1, 100, 3))
+        .retention(KeepPolicy.parse("last=1")).build());
+
+    // the child stays (protected), so the backup it depends on must stay too
+    assertThat(backups.list("chain")).extracting(Manifest::id).containsExactly(full.id(), child.id(), newest.id());
+    assertThat(backups.verify(full.id()).parts()).isEqualTo(1);
+    assertThat(events).anyMatch(e -> e instanceof BackupEvent.Warning w && w.message().contains("could not delete backup " + child.id()));
+  }
+
   @Test
   void aFailedManifestDeleteLeavesTheBackupCompleteAndNoMarker() {
     Manifest m = backup(1, 100, 1);
