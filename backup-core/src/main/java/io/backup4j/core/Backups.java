@@ -659,13 +659,14 @@ public final class Backups implements AutoCloseable {
   public void delete(BackupId id) {
     Manifest manifest = manifest(id);
     BackupSink sink = sink(false);
-    List<Manifest> dependents = list().stream().filter(m -> id.equals(m.parentId())).toList();
-    if (!dependents.isEmpty()) {
-      throw new ConfigurationException("backup " + id + " cannot be deleted: backups "
-          + dependents.stream().map(m -> m.id().value()).toList() + " depend on it; delete them first");
-    }
     try (SetLock lock = SetLock.acquire(sink, manifest.backupSet(), lockLease, "delete " + id,
         msg -> events.emit(new BackupEvent.Warning(Operation.DELETE, id, msg)))) {
+      // checked under the lock: a backup of the set that committed before we got it may depend on this one
+      List<Manifest> dependents = list().stream().filter(m -> id.equals(m.parentId())).toList();
+      if (!dependents.isEmpty()) {
+        throw new ConfigurationException("backup " + id + " cannot be deleted: backups "
+            + dependents.stream().map(m -> m.id().value()).toList() + " depend on it; delete them first");
+      }
       deleteLocked(sink, manifest, Operation.DELETE);
     } catch (IOException e) {
       throw new SinkException("deleting backup " + id + " failed: " + e.getMessage() + "; run delete again", e);

@@ -402,6 +402,22 @@ class BackupsTest {
   }
 
   @Test
+  void deleteRefusesABackupThatGainedADependentWhileItWaitedForTheLock() {
+    Manifest full = backups.backup(BackupJob.builder().backupSet("chain").source(new TestSources.Source(1, 100, 1)).build());
+    Manifest[] child = new Manifest[1];
+    // an incremental backup of the set commits between delete's dependents check and its taking the set's lock
+    sink.beforeLockWrite = () -> child[0] = backups.backup(BackupJob.builder().backupSet("chain").source(incremental(2)).build());
+
+    assertThatThrownBy(() -> backups.delete(full.id())).isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("depend on it");
+
+    assertThat(child[0].parentId()).isEqualTo(full.id());
+    assertThat(backups.list("chain")).extracting(Manifest::id).containsExactly(full.id(), child[0].id());
+    assertThat(backups.verify(full.id()).parts()).isEqualTo(1);
+    assertThat(sink.keys("locks/")).isEmpty();
+  }
+
+  @Test
   void aFailedManifestDeleteLeavesTheBackupCompleteAndNoMarker() {
     Manifest m = backup(1, 100, 1);
     sink.retained.put("catalog/" + m.id() + ".json", Instant.now().plusSeconds(3600));
