@@ -177,6 +177,7 @@ public final class Backups implements AutoCloseable {
       Manifest manifest = new Manifest(Manifest.FORMAT_VERSION, id, set, source.kind(), identity, job.labels(), started,
           Instant.now(), BackupStatus.COMPLETE, run.parts(), transforms.stream().map(Transform::spec).toList(),
           run.parent(), run.metadata(), PRODUCER);
+      lock.checkHeld();
       writeManifest(sink, manifest);
       committed = true;
       sink.delete(Layout.pending(id));

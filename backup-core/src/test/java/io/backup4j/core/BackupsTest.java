@@ -288,6 +288,30 @@ class BackupsTest {
   }
 
   @Test
+  void aRunWhoseLockWasBrokenDoesNotCommit() {
+    Manifest[] other = new Manifest[1];
+    boolean[] once = {false};
+    // midway through our run, the lock is broken as if stale (this process seemed dead: a long suspend) and another
+    // run of the set cleans up our in-flight parts as leftovers of a dead run, then commits its own backup
+    Runnable takeover = () -> {
+      if (once[0]) {
+        return;
+      }
+      once[0] = true;
+      backups.breakLock("shared");
+      other[0] = backups.backup(BackupJob.builder().backupSet("shared").source(new TestSources.Source(1, 100, 2)).build());
+    };
+    assertThatThrownBy(() -> backups.backup(BackupJob.builder().backupSet("shared")
+        .source(new TestSources.Source(3, 1000, 1, -1, takeover)).build()))
+        .isInstanceOf(LockedException.class).hasMessageContaining("shared");
+
+    // nothing of the run that lost its lock is visible; every listed backup is complete
+    assertThat(backups.list("shared")).extracting(Manifest::id).containsExactly(other[0].id());
+    assertThat(backups.verify(other[0].id()).parts()).isEqualTo(1);
+    assertThat(sink.keys("data/")).allMatch(k -> k.startsWith("data/" + other[0].id() + "/"));
+  }
+
+  @Test
   void deleteRemovesManifestAndParts() {
     Manifest a = backup(2, 10, 1);
     Manifest b = backup(2, 10, 2);

@@ -185,6 +185,22 @@ public final class SetLock implements AutoCloseable {
     }
   }
 
+  /**
+   * Checks that this lock was not broken (as stale) or taken over since it was acquired, so a run that lost it does
+   * not commit: whoever broke it may have removed this run's in-flight data as leftovers of a dead run.
+   *
+   * @throws LockedException naming the new holder if the lock is no longer ours
+   */
+  public void checkHeld() throws IOException {
+    Optional<Map<String, String>> h = readHolder(sink, key);
+    if (h.isEmpty() || !owner.equals(h.get().get("owner"))) {
+      throw new LockedException("the lock of backup set '" + backupSet + "' was broken while this " + operation
+          + " held it (" + h.map(m -> "now held by " + describe(m)).orElse("deleted") + "), for example because this "
+          + "process was suspended longer than the lease; its in-flight data may have been removed, so it does not "
+          + "commit. Run it again");
+    }
+  }
+
   /** Releases the lock if this process still owns it. */
   @Override
   public void close() throws IOException {
