@@ -532,6 +532,50 @@ class BackupsTest {
     assertThat(restore(m, "t").get("part-1")).isEqualTo(TestSources.data("part-1", 5000, 9));
   }
 
+  @Test
+  void anEncoderThatFailsToOpenLeavesNoPipelineThreadBehind() {
+    io.backup4j.api.Transform xor = new TestSources.Xor().create(Map.of("with", "7"), null);
+    io.backup4j.api.Transform failing = new io.backup4j.api.Transform() {
+      @Override
+      public io.backup4j.api.TransformSpec spec() {
+        return xor.spec();
+      }
+
+      @Override
+      public java.io.OutputStream encode(java.io.OutputStream downstream) throws IOException {
+        throw new IOException("cannot initialise the encoder");
+      }
+
+      @Override
+      public java.io.InputStream decode(java.io.InputStream upstream) throws IOException {
+        return xor.decode(upstream);
+      }
+    };
+    io.backup4j.api.BackupSource source = new io.backup4j.api.BackupSource() {
+      @Override
+      public String kind() {
+        return "test";
+      }
+
+      @Override
+      public String identity() {
+        return "test:encoder-failure";
+      }
+
+      @Override
+      public void backup(io.backup4j.api.BackupSession session) throws IOException {
+        try (PartWriter w = session.openPart("encoder-failure-part")) {
+          w.commit();
+        }
+      }
+    };
+    assertThatThrownBy(() -> backups.backup(BackupJob.builder().source(source).transform(failing).build()))
+        .hasMessageContaining("cannot initialise the encoder");
+    // the stage threads are stopped and joined before the failure is reported
+    assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().endsWith("-encoder-failure-part"));
+    assertThat(sink.keys("data/")).isEmpty();
+  }
+
   private static io.backup4j.api.Transform renamed(io.backup4j.api.Transform t, String name) {
     return new io.backup4j.api.Transform() {
       @Override
