@@ -38,6 +38,13 @@ public final class BackupJob {
       Objects.requireNonNull(name, "name is null");
       parameters = Collections.unmodifiableMap(new TreeMap<>(parameters));
     }
+
+    /** Names the parameters without their values: they may hold key material ({@code key=}, {@code passphrase=}). */
+    @Override
+    public String toString() {
+      return "TransformRef[name=" + name + ", parameters=" + parameters.keySet() + (instance != null ? ", instance" : "")
+          + "]";
+    }
   }
 
   private final @Nullable String sourceUri;

@@ -453,6 +453,12 @@ class BackupsTest {
   }
 
   @Test
+  void aJobsTransformParametersAreNotPrintedByToString() {
+    BackupJob job = BackupJob.builder().source("test:x").transform("aes-gcm", Map.of("key", "c2VjcmV0LWtleS1ieXRlcw==")).build();
+    assertThat(job.transforms().toString()).contains("aes-gcm").contains("key").doesNotContain("c2VjcmV0LWtleS1ieXRlcw==");
+  }
+
+  @Test
   void retentionRulesParseAndValidate() {
     assertThat(KeepPolicy.parse("last=7,daily=14").describe()).isEqualTo("keep daily=14,last=7");
     assertThatThrownBy(() -> KeepPolicy.parse("lots=3")).isInstanceOf(ConfigurationException.class).hasMessageContaining("known rules");
