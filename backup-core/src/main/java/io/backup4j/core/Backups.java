@@ -97,6 +97,8 @@ public final class Backups implements AutoCloseable {
   private final Duration lockLease;
   private final Object sinkLock = new Object();
   private @Nullable BackupSink sink;
+  /** Read-only clients replaced by a writable one; still in use by whoever obtained them, so closed last. */
+  private final List<BackupSink> replacedSinks = new ArrayList<>();
   private boolean sinkCreatable;
   private final boolean ownsSink;
   /** Set once the repository marker was seen or written; a marker is never removed, so one check suffices. */
@@ -808,7 +810,8 @@ public final class Backups implements AutoCloseable {
       URI uri = parseUri(repositoryUri, "repository");
       BackupSink opened = providers.sink(uri.getScheme()).open(uri, repositoryOptions, create, context);
       if (sink != null) {
-        closeQuietly(sink, "sink");
+        // other threads may be reading through it (a restore, a verify): it is closed with this instance
+        replacedSinks.add(sink);
       }
       sink = opened;
       sinkCreatable = create;
@@ -906,7 +909,9 @@ public final class Backups implements AutoCloseable {
     synchronized (sinkLock) {
       if (ownsSink) {
         closeQuietly(sink, "sink");
+        replacedSinks.forEach(s -> closeQuietly(s, "sink"));
       }
+      replacedSinks.clear();
       sink = null;
     }
   }

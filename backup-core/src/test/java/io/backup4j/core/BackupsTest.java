@@ -459,6 +459,26 @@ class BackupsTest {
   }
 
   @Test
+  void aBackupDoesNotCloseTheStorageClientUnderARestoreOfTheSameInstance() throws IOException {
+    String repo = "mem:shared-client-" + System.nanoTime();
+    Manifest m;
+    try (Backups first = Backups.builder().repository(repo).build()) {
+      m = first.backup(BackupJob.builder().source(new TestSources.Source(1, 300_000, 5)).build());
+    }
+    try (Backups b = Backups.builder().repository(repo).build();
+        java.io.InputStream reading = b.openPart(m.id(), "part-0", Map.of())) { // opens the repository read-only
+      byte[] head = reading.readNBytes(1000);
+      // another thread of the application starts a backup meanwhile, which needs the repository writable
+      assertThat(b.backup(BackupJob.builder().source(new TestSources.Source(1, 100, 6)).build())).isNotNull();
+      byte[] rest = reading.readAllBytes();
+      byte[] all = new byte[head.length + rest.length];
+      System.arraycopy(head, 0, all, 0, head.length);
+      System.arraycopy(rest, 0, all, head.length, rest.length);
+      assertThat(all).isEqualTo(TestSources.data("part-0", 300_000, 5));
+    }
+  }
+
+  @Test
   void retentionRulesParseAndValidate() {
     assertThat(KeepPolicy.parse("last=7,daily=14").describe()).isEqualTo("keep daily=14,last=7");
     assertThatThrownBy(() -> KeepPolicy.parse("lots=3")).isInstanceOf(ConfigurationException.class).hasMessageContaining("known rules");
