@@ -733,6 +733,8 @@ public final class Backups implements AutoCloseable {
     }
     Set<BackupId> expired = new HashSet<>(policy.expired(List.copyOf(newestFirst), Instant.now()));
     expired.remove(newestFirst.get(0).id());
+    // after a backup, the backup just reported as taken: with another host's clock ahead it need not sort newest
+    expired.remove(current);
     // keep the ancestry of everything kept
     Map<BackupId, Manifest> byId = new HashMap<>();
     newestFirst.forEach(m -> byId.put(m.id(), m));

@@ -332,6 +332,23 @@ class BackupsTest {
   }
 
   @Test
+  void retentionAfterABackupNeverDeletesTheBackupJustTaken() throws IOException {
+    // a backup of the set by a host whose clock runs an hour ahead sorts as the newest
+    Manifest ahead = backups.backup(BackupJob.builder().backupSet("skew").source(new TestSources.Source(1, 100, 1)).build());
+    Manifest shifted = new Manifest(ahead.formatVersion(), ahead.id(), ahead.backupSet(), ahead.sourceKind(),
+        ahead.sourceIdentity(), ahead.labels(), ahead.startedAt().plusSeconds(3600), ahead.finishedAt().plusSeconds(3600),
+        ahead.status(), ahead.parts(), ahead.transforms(), ahead.parentId(), ahead.sourceMetadata(), ahead.producer());
+    writeObject(Layout.manifest(ahead.id()), ManifestCodec.write(shifted));
+
+    Manifest taken = backups.backup(BackupJob.builder().backupSet("skew").source(new TestSources.Source(1, 100, 2))
+        .retention(KeepPolicy.parse("last=1")).build());
+
+    // the run reported success for it: it must still be there and restorable
+    assertThat(backups.list("skew")).extracting(Manifest::id).contains(taken.id());
+    assertThat(restore(taken, "t").get("part-0")).isEqualTo(TestSources.data("part-0", 100, 2));
+  }
+
+  @Test
   void aCreateOnlyManifestWriteWhoseAnswerWasLostStillCommits() {
     sink.loseManifestAnswer = true;
     Manifest m = backup(2, 1000, 3);
