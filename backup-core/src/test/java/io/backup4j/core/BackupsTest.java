@@ -261,6 +261,19 @@ class BackupsTest {
   }
 
   @Test
+  void aLockOfTheSameHostNameFromAnotherPidNamespaceIsNotJudgedByPid() throws Exception {
+    Manifest m = backup(1, 10, 1);
+    Process p = new ProcessBuilder("true").start();
+    p.waitFor();
+    // a container sharing this host name (host networking) has its own pids: its live owner's pid means nothing here
+    writeObject(Layout.lock(m.backupSet()), ManifestCodec.writeSimple(Map.of("host", io.backup4j.core.internal.SetLock.hostName(),
+        "pid", Long.toString(p.pid()), "pidNamespace", "pid:[1]", "owner", "x", "renewedAt", Instant.now().toString(),
+        "leaseSeconds", "600")));
+    assertThatThrownBy(() -> backup(1, 10, 1)).isInstanceOf(LockedException.class);
+    assertThat(backups.list()).extracting(Manifest::id).containsExactly(m.id());
+  }
+
+  @Test
   void expiredLeaseIsBroken() throws IOException {
     Manifest m = backup(1, 10, 1);
     writeObject(Layout.lock(m.backupSet()), ManifestCodec.writeSimple(Map.of("host", "far-away", "pid", "1", "owner", "x",

@@ -101,7 +101,11 @@ public final class SetLock implements AutoCloseable {
   private static String staleReason(Map<String, String> h, Duration defaultLease) {
     String host = h.get("host");
     String pid = h.get("pid");
-    if (hostName().equals(host) && pid != null) {
+    String namespace = h.get("pidNamespace");
+    // Same host name is not enough to judge a pid: containers sharing the host's name (host networking) each have
+    // their own pid namespace, where a live owner's pid may not exist. Locks of older releases lack the field.
+    boolean samePids = namespace == null || namespace.equals(pidNamespace());
+    if (hostName().equals(host) && pid != null && samePids) {
       try {
         long p = Long.parseLong(pid);
         if (p != ProcessHandle.current().pid() && ProcessHandle.of(p).map(ProcessHandle::isAlive).orElse(false) == false) {
@@ -148,6 +152,7 @@ public final class SetLock implements AutoCloseable {
     m.put("owner", owner);
     m.put("host", hostName());
     m.put("pid", Long.toString(ProcessHandle.current().pid()));
+    m.put("pidNamespace", pidNamespace());
     m.put("operation", operation);
     m.put("acquiredAt", acquiredAt.toString());
     m.put("renewedAt", Instant.now().toString());
@@ -214,6 +219,18 @@ public final class SetLock implements AutoCloseable {
     Optional<Map<String, String>> h = readHolder(sink, key);
     if (h.isPresent() && owner.equals(h.get().get("owner"))) {
       sink.delete(key);
+    }
+  }
+
+  /**
+   * This process's pid namespace ({@code pid:[4026531836]} on Linux), or {@code "unknown"} where there is none to
+   * read; a lock's pid is only checked by a process of the same namespace.
+   */
+  static String pidNamespace() {
+    try {
+      return Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString();
+    } catch (IOException | UnsupportedOperationException | SecurityException e) {
+      return "unknown";
     }
   }
 
