@@ -232,7 +232,7 @@ class BackupsTest {
     try {
       var first = pool.submit(() -> backups.backup(BackupJob.builder().backupSet("shared")
           .source(new TestSources.Source(1, 1000, 1, -1, hold)).build()));
-      assertThat(inside.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      assertThat(inside.await(2, java.util.concurrent.TimeUnit.MINUTES)).isTrue();
       assertThatThrownBy(() -> backups.backup(BackupJob.builder().backupSet("shared")
           .source(new TestSources.Source(1, 1000, 2)).build()))
           .isInstanceOf(LockedException.class).hasMessageContaining("backup set 'shared' is locked");
@@ -240,7 +240,7 @@ class BackupsTest {
       assertThat(backups.backup(BackupJob.builder().backupSet("other").source(new TestSources.Source(1, 10, 3)).build()))
           .isNotNull();
       release.countDown();
-      Manifest m = first.get(10, java.util.concurrent.TimeUnit.SECONDS);
+      Manifest m = first.get(2, java.util.concurrent.TimeUnit.MINUTES);
       assertThat(backups.list("shared")).extracting(Manifest::id).containsExactly(m.id());
     } finally {
       release.countDown();
