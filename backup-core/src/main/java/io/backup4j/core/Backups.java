@@ -455,6 +455,7 @@ public final class Backups implements AutoCloseable {
         target.restore(session);
       }
       job.cancellation().throwIfCancelled();
+      session.verifyPartsReadOnlyInPart();
       events.emit(new BackupEvent.Finished(Operation.RESTORE, id, manifest.rawSize(), manifest.storedSize(),
           Duration.between(started, Instant.now())));
     } catch (RuntimeException | IOException | Error e) {
@@ -495,6 +496,9 @@ public final class Backups implements AutoCloseable {
     private final List<Transform> transforms;
     private final Cancellation cancellation;
     private @Nullable Path temp;
+    /** Parts handed to the target, and those it read to their verified end at least once. */
+    private final Set<String> opened = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<String> verified = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     RestoreSessionImpl(Manifest manifest, BackupSink sink, List<Transform> transforms, Cancellation cancellation) {
       this.manifest = manifest;
@@ -515,6 +519,7 @@ public final class Backups implements AutoCloseable {
           + " has no part '" + name + "'; its parts are " + manifest.parts().stream().map(PartInfo::name).toList()));
       events.emit(new BackupEvent.PartStarted(Operation.RESTORE, manifest.id(), name, part.rawSize()));
       InputStream raw = PartChain.openRaw(sink, part, transforms, manifest.id().value());
+      opened.add(name);
       return new java.io.FilterInputStream(raw) {
         private long bytes;
         private long next = 4 << 20;
@@ -539,11 +544,35 @@ public final class Backups implements AutoCloseable {
             }
           } else if (n < 0 && !finished) {
             finished = true; // verified by now: the chain checks before returning end-of-stream
+            verified.add(name);
             events.emit(new BackupEvent.PartFinished(Operation.RESTORE, manifest.id(), part));
           }
           return n;
         }
       };
+    }
+
+    /**
+     * Reads to the end every part the target stopped reading early (its format ended before the part did), so that
+     * the bytes it consumed are checked against the manifest too: a success must never hide damaged data.
+     *
+     * @throws IntegrityException naming the part if it does not verify
+     */
+    void verifyPartsReadOnlyInPart() throws IOException {
+      byte[] buf = new byte[64 << 10];
+      for (PartInfo part : manifest.parts()) {
+        if (!opened.contains(part.name()) || verified.contains(part.name())) {
+          continue;
+        }
+        try (InputStream in = PartChain.openRaw(sink, part, transforms, manifest.id().value())) {
+          while (in.read(buf) >= 0) {
+            cancellation.throwIfCancelled();
+          }
+        } catch (IntegrityException e) {
+          throw new IntegrityException(e.getMessage() + "; the restore target had read only the start of this part, "
+              + "so what it restored may be damaged: do not use it", e);
+        }
+      }
     }
 
     @Override

@@ -143,6 +143,21 @@ class BackupsTest {
   }
 
   @Test
+  void aTargetThatStopsReadingBeforeTheEndStillGetsTheWholePartVerified() {
+    Manifest m = backup(2, 50_000, 3, "xor");
+    byte[] stored = sink.objects.get(m.parts().get(1).key());
+    stored[100] ^= 0x01; // damage inside the bytes the target reads
+
+    assertThatThrownBy(() -> backups.restore(m.id(), RestoreJob.builder("t").option("readBytes", "1000").build()))
+        .isInstanceOf(IntegrityException.class).hasMessageContaining("part 'part-1'");
+    // undamaged, the same early-stopping target restores fine
+    stored[100] ^= 0x01;
+    backups.restore(m.id(), RestoreJob.builder("t2").option("readBytes", "1000").build());
+    assertThat(TestSources.RESTORED.get("t2").get("part-1"))
+        .isEqualTo(java.util.Arrays.copyOf(TestSources.data("part-1", 50_000, 3), 1000));
+  }
+
+  @Test
   void missingPartFailsVerifyAndRestoreNamingThePart() {
     Manifest m = backup(2, 5_000, 4);
     sink.objects.remove(m.parts().get(0).key());
