@@ -39,11 +39,12 @@ public final class BackupJob {
       parameters = Collections.unmodifiableMap(new TreeMap<>(parameters));
     }
 
-    /** Names the parameters without their values: they may hold key material ({@code key=}, {@code passphrase=}). */
+    /** Masks the values of parameters that hold key material ({@code key=}, {@code passphrase=}). */
     @Override
     public String toString() {
-      return "TransformRef[name=" + name + ", parameters=" + parameters.keySet() + (instance != null ? ", instance" : "")
-          + "]";
+      Map<String, String> shown = new TreeMap<>();
+      parameters.forEach((k, v) -> shown.put(k, io.backup4j.api.Redaction.isSensitiveName(k) ? "****" : v));
+      return "TransformRef[name=" + name + ", parameters=" + shown + (instance != null ? ", instance" : "") + "]";
     }
   }
 

@@ -499,8 +499,10 @@ class BackupsTest {
 
   @Test
   void aJobsTransformParametersAreNotPrintedByToString() {
-    BackupJob job = BackupJob.builder().source("test:x").transform("aes-gcm", Map.of("key", "c2VjcmV0LWtleS1ieXRlcw==")).build();
-    assertThat(job.transforms().toString()).contains("aes-gcm").contains("key").doesNotContain("c2VjcmV0LWtleS1ieXRlcw==");
+    BackupJob job = BackupJob.builder().source("test:x").transform("aes-gcm", Map.of("key", "c2VjcmV0LWtleS1ieXRlcw==",
+        "segmentSize", "65536")).build();
+    assertThat(job.transforms().toString()).contains("aes-gcm").contains("key=****").contains("segmentSize=65536")
+        .doesNotContain("c2VjcmV0LWtleS1ieXRlcw==");
   }
 
   @Test
