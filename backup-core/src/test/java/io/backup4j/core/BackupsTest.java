@@ -264,6 +264,55 @@ class BackupsTest {
   }
 
   @Test
+  void aLockRenewalInFlightWhenTheRunEndsDoesNotLeaveTheLockBehind() throws Exception {
+    Backups quick = Backups.builder().sink(sink).lockLease(java.time.Duration.ofSeconds(1)).build();
+    String lockKey = Layout.lock("renewing");
+    java.util.concurrent.CountDownLatch renewing = new java.util.concurrent.CountDownLatch(1);
+    long[] commitsBefore = new long[1];
+    // the heartbeat's rewrite of the lock is held up until the run has released the lock (or two seconds passed)
+    Runnable holdRenewal = () -> {
+      commitsBefore[0] = sink.lockCommits.get();
+      renewing.countDown();
+      long deadline = System.nanoTime() + 2_000_000_000L;
+      boolean interrupted = false;
+      while (sink.objects.containsKey(lockKey) && System.nanoTime() < deadline) {
+        try {
+          Thread.sleep(1);
+        } catch (InterruptedException e) {
+          interrupted = true; // hold on regardless: a renewal already under way is not stopped by an interrupt
+        }
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    };
+    boolean[] once = {false};
+    Runnable midway = () -> {
+      if (once[0]) {
+        return;
+      }
+      once[0] = true;
+      sink.beforeLockWrite = holdRenewal;
+      try {
+        assertThat(renewing.await(2, java.util.concurrent.TimeUnit.MINUTES)).as("a renewal started").isTrue();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    };
+    try (quick) {
+      quick.backup(BackupJob.builder().backupSet("renewing").source(new TestSources.Source(1, 100, 1, -1, midway)).build());
+    }
+
+    // wait (generously) until the held-up renewal has written, wherever that fell relative to the release
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(2);
+    while (sink.lockCommits.get() == commitsBefore[0] && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(sink.lockCommits.get()).as("the renewal wrote").isGreaterThan(commitsBefore[0]);
+    assertThat(sink.keys("locks/")).as("no lock outlives the run that held it").isEmpty();
+  }
+
+  @Test
   void staleLockOfDeadLocalProcessIsBrokenWithWarning() throws Exception {
     Manifest m = backup(1, 10, 1);
     Process p = new ProcessBuilder("true").start();

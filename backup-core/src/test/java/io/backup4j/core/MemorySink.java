@@ -40,6 +40,8 @@ final class MemorySink implements BackupSink {
   volatile boolean failManifestAnswer;
   /** How many following reads of catalog entries fail with an I/O error (the storage is unreachable). */
   final AtomicLong failCatalogReads = new AtomicLong();
+  /** Lock objects committed so far. */
+  final AtomicLong lockCommits = new AtomicLong();
   /** Runs once, before the next write of a lock object, then is cleared. */
   volatile @org.jspecify.annotations.Nullable Runnable beforeLockWrite;
 
@@ -101,6 +103,9 @@ final class MemorySink implements BackupSink {
           objects.put(key, bytes);
         }
         committed = true;
+        if (key.startsWith("locks/")) {
+          lockCommits.incrementAndGet();
+        }
       }
 
       @Override

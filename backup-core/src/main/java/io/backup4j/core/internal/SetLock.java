@@ -45,6 +45,7 @@ public final class SetLock implements AutoCloseable {
   private final Instant acquiredAt = Instant.now();
   private ScheduledExecutorService heartbeat;
   private volatile boolean released;
+  private final Object renewal = new Object();
 
   private SetLock(BackupSink sink, String backupSet, Duration lease, String operation) {
     this.sink = sink;
@@ -174,19 +175,23 @@ public final class SetLock implements AutoCloseable {
   }
 
   private void renew() {
-    if (released) {
-      return;
-    }
-    try {
-      Optional<Map<String, String>> h = readHolder(sink, key);
-      if (h.isEmpty() || !owner.equals(h.get().get("owner"))) {
-        LOG.error("the lock of backup set '{}' was taken away ({}); another process may be writing the same set",
-            backupSet, h.map(SetLock::describe).orElse("lock deleted"));
+    // exclusive with close(): a rewrite finishing after the release would recreate the lock, and this process (alive,
+    // so never judged stale) would then lock itself out of the set until the lease ran out
+    synchronized (renewal) {
+      if (released) {
         return;
       }
-      write(WriteMode.OVERWRITE);
-    } catch (IOException | RuntimeException e) {
-      LOG.warn("could not renew the lock of backup set '{}': {}", backupSet, e.toString());
+      try {
+        Optional<Map<String, String>> h = readHolder(sink, key);
+        if (h.isEmpty() || !owner.equals(h.get().get("owner"))) {
+          LOG.error("the lock of backup set '{}' was taken away ({}); another process may be writing the same set",
+              backupSet, h.map(SetLock::describe).orElse("lock deleted"));
+          return;
+        }
+        write(WriteMode.OVERWRITE);
+      } catch (IOException | RuntimeException e) {
+        LOG.warn("could not renew the lock of backup set '{}': {}", backupSet, e.toString());
+      }
     }
   }
 
@@ -214,11 +219,13 @@ public final class SetLock implements AutoCloseable {
     }
     released = true;
     if (heartbeat != null) {
-      heartbeat.shutdownNow();
+      heartbeat.shutdownNow(); // interrupts a renewal under way, which then fails or finishes quickly
     }
-    Optional<Map<String, String>> h = readHolder(sink, key);
-    if (h.isPresent() && owner.equals(h.get().get("owner"))) {
-      sink.delete(key);
+    synchronized (renewal) {
+      Optional<Map<String, String>> h = readHolder(sink, key);
+      if (h.isPresent() && owner.equals(h.get().get("owner"))) {
+        sink.delete(key);
+      }
     }
   }
 
