@@ -189,7 +189,16 @@ public final class Backups implements AutoCloseable {
           verifyWith(manifest, transforms);
         } catch (IntegrityException e) {
           // never leave a backup that was just proven unreadable looking complete
-          deleteLocked(sink, manifest, Operation.BACKUP);
+          try {
+            deleteLocked(sink, manifest, Operation.BACKUP);
+          } catch (IOException | RuntimeException notRemoved) {
+            // still an integrity failure first of all: the caller must not take it for a storage or permission issue
+            IntegrityException failure = new IntegrityException("backup " + id + " was written but failed its "
+                + "verification, and it could not be removed (" + notRemoved.getMessage() + "); it is listed but "
+                + "must not be used: delete it when that is possible. " + e.getMessage(), e);
+            failure.addSuppressed(notRemoved);
+            throw failure;
+          }
           throw new IntegrityException("backup " + id + " was written but failed its verification and was removed: "
               + e.getMessage(), e);
         }

@@ -698,6 +698,32 @@ class BackupsTest {
     assertThat(sink.keys("data/")).isEmpty();
   }
 
+  @Test
+  void aBackupThatFailsItsVerificationButCannotBeRemovedIsReportedAsAnIntegrityFailure() {
+    sink.retainAllUntil = Instant.now().plusSeconds(3600); // every new object is immutable for an hour
+    io.backup4j.api.Transform xor = new TestSources.Xor().create(Map.of("with", "7"), null);
+    io.backup4j.api.Transform broken = new io.backup4j.api.Transform() {
+      @Override
+      public io.backup4j.api.TransformSpec spec() {
+        return xor.spec();
+      }
+
+      @Override
+      public java.io.OutputStream encode(java.io.OutputStream downstream) throws IOException {
+        return xor.encode(downstream);
+      }
+
+      @Override
+      public java.io.InputStream decode(java.io.InputStream upstream) throws IOException {
+        return new TestSources.Xor().create(Map.of("with", "8"), null).decode(upstream); // the wrong key
+      }
+    };
+    assertThatThrownBy(() -> backups.backup(BackupJob.builder().source(new TestSources.Source(1, 5000, 9)).transform(broken)
+        .verifyAfterBackup(true).build()))
+        .isInstanceOf(IntegrityException.class).hasMessageContaining("failed its verification")
+        .hasMessageContaining("could not be removed").hasMessageContaining("protected from deletion");
+  }
+
   private static io.backup4j.api.Transform renamed(io.backup4j.api.Transform t, String name) {
     return new io.backup4j.api.Transform() {
       @Override

@@ -40,6 +40,8 @@ final class MemorySink implements BackupSink {
   volatile boolean failManifestAnswer;
   /** How many following reads of catalog entries fail with an I/O error (the storage is unreachable). */
   final AtomicLong failCatalogReads = new AtomicLong();
+  /** Retention of every data and catalog object (like an S3 bucket's default Object Lock retention), if set. */
+  volatile @org.jspecify.annotations.Nullable Instant retainAllUntil;
   /** Lock objects committed so far. */
   final AtomicLong lockCommits = new AtomicLong();
   /** Runs once, before the next write of a lock object, then is cleared. */
@@ -160,7 +162,7 @@ final class MemorySink implements BackupSink {
   @Override
   public void delete(String key) {
     StorageKeys.validate(key);
-    Instant until = retained.get(key);
+    Instant until = retentionOf(key);
     if (until != null && until.isAfter(Instant.now())) {
       throw new io.backup4j.api.AccessDeniedException("object " + key + " is retained until " + until);
     }
@@ -169,7 +171,12 @@ final class MemorySink implements BackupSink {
 
   @Override
   public Optional<Instant> retainedUntil(String key) {
-    return hideRetention ? Optional.empty() : Optional.ofNullable(retained.get(key));
+    return hideRetention ? Optional.empty() : Optional.ofNullable(retentionOf(key));
+  }
+
+  private @org.jspecify.annotations.Nullable Instant retentionOf(String key) {
+    Instant all = retainAllUntil;
+    return all != null && (key.startsWith("data/") || key.startsWith("catalog/")) ? all : retained.get(key);
   }
 
   @Override
