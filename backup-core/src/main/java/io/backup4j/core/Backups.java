@@ -381,7 +381,7 @@ public final class Backups implements AutoCloseable {
       List<Manifest> out = new ArrayList<>();
       for (String key : keys) {
         try (InputStream in = sink.openRead(key)) {
-          out.add(ManifestCodec.read(in.readAllBytes(), key));
+          out.add(ManifestCodec.readCatalog(in.readAllBytes(), key));
         } catch (NotFoundException e) {
           // deleted while listing
         }
@@ -408,7 +408,7 @@ public final class Backups implements AutoCloseable {
       BackupSink sink = sink(false);
       ensureRepository(sink, false);
       try (InputStream in = sink.openRead(Layout.manifest(id))) {
-        return ManifestCodec.read(in.readAllBytes(), Layout.manifest(id));
+        return ManifestCodec.readCatalog(in.readAllBytes(), Layout.manifest(id));
       }
     } catch (NotFoundException e) {
       throw new NotFoundException("no backup " + id + " in " + describeRepository() + "; `backup4j list` shows the backups", e);

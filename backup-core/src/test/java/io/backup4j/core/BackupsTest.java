@@ -399,6 +399,35 @@ class BackupsTest {
   }
 
   @Test
+  void aManifestCopiedUnderAnotherBackupsNameIsRefusedAndDeleteRemovesNothing() {
+    Manifest a = backup(2, 10, 1);
+    Manifest b = backup(2, 10, 2);
+    int objects = sink.objects.size();
+    // someone copies b's manifest over a's: "delete a" must not remove b's parts
+    sink.objects.put(Layout.manifest(a.id()), sink.objects.get(Layout.manifest(b.id())));
+
+    assertThatThrownBy(() -> backups.manifest(a.id())).isInstanceOf(IntegrityException.class)
+        .hasMessageContaining("holds backup " + b.id()).hasMessageContaining("move it back");
+    assertThatThrownBy(() -> backups.delete(a.id())).isInstanceOf(IntegrityException.class);
+    assertThat(sink.objects).hasSize(objects);
+    assertThat(sink.keys("data/" + b.id())).hasSize(2);
+  }
+
+  @Test
+  void aManifestNamingPartsOutsideItsOwnDataIsRefused() {
+    Manifest a = backup(1, 10, 1);
+    Manifest b = backup(1, 10, 2);
+    String json = new String(sink.objects.get(Layout.manifest(a.id())), StandardCharsets.UTF_8)
+        .replace("data/" + a.id() + "/", "data/" + b.id() + "/");
+    sink.objects.put(Layout.manifest(a.id()), json.getBytes(StandardCharsets.UTF_8));
+
+    assertThatThrownBy(() -> backups.delete(a.id())).isInstanceOf(IntegrityException.class)
+        .hasMessageContaining("outside data/" + a.id() + "/");
+    assertThatThrownBy(() -> backups.list()).isInstanceOf(IntegrityException.class);
+    assertThat(sink.keys("data/" + b.id())).hasSize(1);
+  }
+
+  @Test
   void retentionKeepsTheNewestAndRunsOnlyAfterCommit() {
     backup(1, 10, 1);
     backup(1, 10, 1);
