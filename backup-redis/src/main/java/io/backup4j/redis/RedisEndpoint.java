@@ -113,9 +113,9 @@ final class RedisEndpoint {
       // A bare word (redis://name@host) is a user name, never a password: the password then comes from the
       // context, so we do not guess which of the two a legacy URI meant.
       if (colon >= 0) {
-        password = Secret.of(URLDecoder.decode(userInfo.substring(colon + 1), StandardCharsets.UTF_8));
+        password = Secret.of(decodeUserInfo(userInfo.substring(colon + 1)));
       }
-      u = URLDecoder.decode(u, StandardCharsets.UTF_8);
+      u = decodeUserInfo(u);
       user = u.isEmpty() ? null : u;
     }
     String optUser = options.get("user");
@@ -142,6 +142,11 @@ final class RedisEndpoint {
         ts != null && (ts.endsWith(".jks") || ts.endsWith(".JKS")) ? "JKS" : "PKCS12");
     return new RedisEndpoint(host, port, tls, user, password, db, timeout, trustStore, tsType, tsPassword,
         options.bool("tlsVerifyHostname", true));
+  }
+
+  /** Percent-decodes user-info; a '+' is itself there (RFC 3986), not a form-encoded space. */
+  private static String decodeUserInfo(String s) {
+    return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
   }
 
   /** {@code redis://host:port} (or {@code rediss://}), with neither user nor password. */

@@ -24,6 +24,14 @@ class RedisEndpointTest {
   }
 
   @Test
+  void aPlusSignInTheUserInfoIsAPlusSignNotASpace() {
+    // RFC 3986 allows '+' unencoded in user-info; form-decoding it as a space fails AUTH with a correct password
+    RedisEndpoint e = parse("redis://ops+backup:pa+ss%2Bw0rd@h:1", Map.of(), Map.of());
+    assertThat(e.user).isEqualTo("ops+backup");
+    assertThat(new String(e.password.reveal())).isEqualTo("pa+ss+w0rd");
+  }
+
+  @Test
   void passwordFallsBackToTheContextSecretAndPortTo6379() {
     RedisEndpoint e = parse("rediss://[::1]", Map.of("user", "u"), Map.of("redis.password", "from-secret"));
     assertThat(e.tls).isTrue();
