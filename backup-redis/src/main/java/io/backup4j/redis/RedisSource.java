@@ -229,6 +229,11 @@ final class RedisSource implements BackupSource {
               + " broke after " + received[0] + " bytes of the RDB payload (" + e.getMessage() + "); nothing was"
               + " stored. If the server log says the replica exceeded client-output-buffer-limit, raise the"
               + " spoolLimit option or that limit", e));
+        } catch (Error e) {
+          // the consumer waits on the spool for data, the end or a failure: without this it would wait forever
+          spool.fail(new SourceException("reading the RDB payload from Redis at " + endpoint.describe()
+              + " failed after " + received[0] + " bytes (" + e + "); nothing was stored", e));
+          throw e;
         } finally {
           c.close();
         }

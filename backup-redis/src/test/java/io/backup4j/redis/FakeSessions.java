@@ -56,6 +56,11 @@ final class FakeSessions {
     final List<String> warnings = new CopyOnWriteArrayList<>();
     final Cancellation cancellation = new Cancellation();
     final Instant started = Instant.now();
+    /** When set, writes to a part wait until it is opened: a sink that stalls. */
+    volatile java.util.concurrent.@org.jspecify.annotations.Nullable CountDownLatch partWriteGate;
+    /** When set, {@link #temporaryDirectory()} throws it (after counting down {@link #temporaryDirectoryFailed}). */
+    volatile @org.jspecify.annotations.Nullable Error temporaryDirectoryError;
+    final java.util.concurrent.CountDownLatch temporaryDirectoryFailed = new java.util.concurrent.CountDownLatch(1);
 
     Backup(Path dir) {
       this.dir = dir;
@@ -70,7 +75,22 @@ final class FakeSessions {
     public PartWriter openPart(String name) throws IOException {
       PartInfo.validateName(name);
       Path tmp = dir.resolve(name + ".partial");
-      OutputStream out = Files.newOutputStream(tmp);
+      OutputStream file = Files.newOutputStream(tmp);
+      OutputStream out = new java.io.FilterOutputStream(file) {
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+          java.util.concurrent.CountDownLatch gate = partWriteGate;
+          if (gate != null) {
+            try {
+              gate.await();
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+              throw new java.io.InterruptedIOException();
+            }
+          }
+          file.write(b, off, len);
+        }
+      };
       return new PartWriter() {
         boolean done;
 
@@ -130,6 +150,11 @@ final class FakeSessions {
 
     @Override
     public Path temporaryDirectory() throws IOException {
+      Error error = temporaryDirectoryError;
+      if (error != null) {
+        temporaryDirectoryFailed.countDown();
+        throw error;
+      }
       Path t = dir.resolve(".tmp");
       Files.createDirectories(t);
       return t;

@@ -18,6 +18,10 @@ import io.backup4j.testkit.redis.RedisTestClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -234,6 +238,36 @@ class RedisSourceFailureTest {
         assertThatThrownBy(() -> source.backup(session)).isInstanceOf(CancelledException.class);
       }
       canceller.join();
+      assertThat(session.committed).isEmpty();
+    }
+  }
+
+  @Test
+  void anErrorOnTheSocketReaderThreadFailsTheBackupInsteadOfHangingIt() throws Exception {
+    try (RedisFixture redis = server("embedded").start(); RedisTestClient c = redis.client()) {
+      RedisData.populate(c, false); // about 1.6 MB: many socket reads
+      Files.createDirectories(tmp.resolve("parts"));
+      FakeSessions.Backup session = new FakeSessions.Backup(tmp.resolve("parts"));
+      // the sink stalls, so the reader must spill to the spool file, whose directory lookup then fails with an
+      // Error (as an OutOfMemoryError would on that thread)
+      CountDownLatch gate = new CountDownLatch(1);
+      session.partWriteGate = gate;
+      session.temporaryDirectoryError = new OutOfMemoryError("injected by RedisSourceFailureTest, expected in its log");
+      var source = RedisTestSupport.PROVIDER.openSource(java.net.URI.create(redis.uri()),
+          Map.of("memoryBuffer", "1"), FakeSessions.context(Map.of(), tmp));
+      FutureTask<Void> backup = new FutureTask<>(() -> {
+        source.backup(session);
+        return null;
+      });
+      Thread runner = new Thread(backup, "backup-under-test");
+      runner.setDaemon(true); // with the bug it never ends
+      runner.start();
+      assertThat(session.temporaryDirectoryFailed.await(60, TimeUnit.SECONDS)).isTrue();
+      gate.countDown();
+      // a liveness bound, not a speed check: once the reader died, the consumer must fail rather than wait forever
+      assertThatThrownBy(() -> backup.get(60, TimeUnit.SECONDS))
+          .isInstanceOf(ExecutionException.class)
+          .cause().isInstanceOf(SourceException.class).hasMessageContaining("nothing was stored");
       assertThat(session.committed).isEmpty();
     }
   }
