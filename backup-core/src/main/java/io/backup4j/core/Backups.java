@@ -217,7 +217,7 @@ public final class Backups implements AutoCloseable {
       if (job.retention().isPresent()) {
         try {
           applyRetentionLocked(sink, set, job.retention().get(), id);
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
           // say plainly that the backup itself is fine: a caller must not retry it or take it for lost
           BackupException cause = asBackupException(e, "applying retention to set " + set);
           throw new BackupException(cause.code(), "backup " + id + " is committed and restorable, but applying "
