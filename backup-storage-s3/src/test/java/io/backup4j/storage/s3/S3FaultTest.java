@@ -15,11 +15,16 @@ import io.backup4j.storage.s3.FaultyHttpClient.ResetMidBody;
 import io.backup4j.testkit.s3.InProcessS3;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
@@ -32,6 +37,7 @@ class S3FaultTest {
   static final int MIB = 1 << 20;
   static int prefixes;
 
+  @TempDir Path tmp;
   FaultyHttpClient http;
   S3Sink sink;
   S3Client raw;
@@ -87,6 +93,52 @@ class S3FaultTest {
     assertThat(download("data/small")).isEqualTo(small);
     assertThat(http.injected.get()).isEqualTo(3);
     assertNoUploadLeft();
+  }
+
+  @Test
+  void retriedUploadsOfSpooledPartsLeaveNoSpoolFileOpen() throws IOException {
+    // every SDK attempt asks the part for a fresh stream; a spool file stream that is never closed keeps a file
+    // descriptor, and with it the deleted file's disk space, until a garbage collection happens to run
+    Path proc = Path.of("/proc/self/fd");
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(proc), "needs /proc/self/fd (Linux) to see open files");
+    http.rule(c -> (c.operation().equals("UploadPart") || c.operation().equals("PutObject")) && c.attempt() <= 2
+        ? new ResetMidBody() : FaultyHttpClient.PASS);
+    try (S3Sink spooling = builder(S3, BUCKET, prefix).partSize(5 * MIB).maxParts(20).concurrency(2).maxAttempts(4)
+        .memoryBuffer(MIB).temporaryDirectory(tmp).httpClient(http).build()) {
+      for (String key : List.of("data/spooled-multipart", "data/spooled-single")) {
+        long size = key.endsWith("multipart") ? 11 * MIB : 3 * MIB;
+        byte[] sha;
+        try (PartWriter w = spooling.openWrite(key, WriteMode.OVERWRITE)) {
+          sha = writeRandom(w.stream(), size, 11);
+          w.commit();
+        }
+        try (InputStream in = spooling.openRead(key)) {
+          assertThat(digest(in)).isEqualTo(sha);
+        }
+      }
+    }
+    assertThat(http.injected.get()).as("faults injected").isEqualTo(4);
+    assertThat(openFilesUnder(proc, tmp)).as("spool files still open").isEmpty();
+    try (var left = Files.list(tmp)) {
+      assertThat(left).as("spool files left").isEmpty();
+    }
+  }
+
+  private static List<String> openFilesUnder(Path proc, Path dir) throws IOException {
+    List<String> open = new ArrayList<>();
+    try (var fds = Files.list(proc)) {
+      for (Path fd : (Iterable<Path>) fds::iterator) {
+        try {
+          String target = Files.readSymbolicLink(fd).toString();
+          if (target.startsWith(dir.toString())) {
+            open.add(target);
+          }
+        } catch (IOException e) {
+          // the descriptor of the listing itself, or one closed meanwhile
+        }
+      }
+    }
+    return open;
   }
 
   @Test
