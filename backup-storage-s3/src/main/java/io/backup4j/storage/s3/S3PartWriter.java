@@ -411,35 +411,51 @@ final class S3PartWriter implements PartWriter {
     }
   }
 
-  /** Waits for in-flight parts, aborts the multipart upload and frees every buffer. Never throws. */
+  /**
+   * Waits for in-flight parts, aborts the multipart upload and frees every buffer. Never throws. Runs to the end on
+   * an interrupted thread too (a caller cancelled with {@code Future.cancel(true)}): the SDK refuses to send a request
+   * while the thread's interrupt flag is set, which would leave the upload's parts stored and billed, so the flag is
+   * cleared for the clean-up and set again afterwards.
+   */
   private void abort() {
-    for (Future<CompletedPart> f : inFlight) {
-      try {
-        f.get();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      } catch (ExecutionException | RuntimeException e) {
-        // already recorded as the failure
-      }
-    }
-    inFlight.clear();
-    String id = uploadId;
-    if (id != null) {
-      uploadId = null;
-      try {
-        sink.s3.abortMultipartUpload(b -> b.bucket(sink.bucket).key(objectKey).uploadId(id));
-      } catch (SdkException e) {
-        if (!"NoSuchUpload".equals(S3Errors.code(e))) {
-          LOG.warn("could not abort the multipart upload {} of {} ({}); its parts stay billed until "
-              + "S3Sink.cleanup (backup4j s3 cleanup) or a lifecycle rule removes them", id, sink.location(key),
-              S3Errors.describe(e));
+    boolean interrupted = Thread.interrupted();
+    try {
+      for (Future<CompletedPart> f : inFlight) {
+        while (true) {
+          try {
+            f.get();
+            break;
+          } catch (InterruptedException e) {
+            // parts still uploading would land after the abort; wait for them, remember the interrupt
+            interrupted = true;
+          } catch (ExecutionException | RuntimeException e) {
+            // already recorded as the failure
+            break;
+          }
         }
       }
+      inFlight.clear();
+      String id = uploadId;
+      if (id != null) {
+        uploadId = null;
+        try {
+          sink.s3.abortMultipartUpload(b -> b.bucket(sink.bucket).key(objectKey).uploadId(id));
+        } catch (SdkException e) {
+          if (!"NoSuchUpload".equals(S3Errors.code(e))) {
+            LOG.warn("could not abort the multipart upload {} of {} ({}); its parts stay billed until "
+                + "S3Sink.cleanup (backup4j s3 cleanup) or a lifecycle rule removes them", id, sink.location(key),
+                S3Errors.describe(e));
+          }
+        }
+      }
+      buffers.forEach(PartBuffer::release);
+      buffers.clear();
+      current = null;
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
-    buffers.forEach(PartBuffer::release);
-    buffers.clear();
-    current = null;
   }
 
   @Override

@@ -177,6 +177,28 @@ class S3SinkTest {
   }
 
   @Test
+  void writerClosedByAnInterruptedThreadStillAbortsItsMultipartUpload() throws IOException {
+    // an application cancelling a backup with Future.cancel(true) interrupts the thread that closes the part writers
+    String prefix = newPrefix();
+    try (S3Sink sink = builder(S3, BUCKET, prefix).partSize(5 << 20).build();
+        S3Client raw = rawClient(S3)) {
+      PartWriter w = sink.openWrite("data/cancelled", WriteMode.OVERWRITE);
+      writeRandom(w.stream(), 11_000_000, 1);
+      assertThat(raw.listMultipartUploads(b -> b.bucket(BUCKET).prefix(prefix + "/")).uploads()).hasSize(1);
+      Thread.currentThread().interrupt();
+      try {
+        w.close();
+        assertThat(Thread.currentThread().isInterrupted()).as("the interrupt is kept for the caller").isTrue();
+      } finally {
+        Thread.interrupted();
+      }
+      assertThat(raw.listMultipartUploads(b -> b.bucket(BUCKET).prefix(prefix + "/")).uploads())
+          .as("multipart uploads left").isEmpty();
+      assertThat(sink.stat("data/cancelled")).isEmpty();
+    }
+  }
+
+  @Test
   void nothingIsVisibleBeforeCommit() throws IOException {
     try (S3Sink sink = builder(S3, BUCKET, newPrefix()).build();
         PartWriter w = sink.openWrite("pending", WriteMode.OVERWRITE)) {
