@@ -127,9 +127,10 @@ final class PartBuffer {
   }
 
   /**
-   * A provider of fresh streams over the content, one per SDK attempt. Each call closes the stream the previous call
-   * returned: the SDK closes only the last one (the {@link ContentStreamProvider} contract), and an unclosed stream
-   * of a spool file would hold its descriptor, and the deleted file's disk space, until a garbage collection.
+   * A provider of fresh streams over the content, one per SDK attempt. For a spool file each call closes the stream
+   * the previous call returned, as the SDK's own file provider does: the SDK closes only the last one (the
+   * {@link ContentStreamProvider} contract), and an unclosed stream would hold a descriptor, and the deleted file's
+   * disk space, until a garbage collection. Heap streams hold no resources and are left alone.
    */
   ContentStreamProvider contentProvider() {
     return new ContentStreamProvider() {
@@ -138,7 +139,9 @@ final class PartBuffer {
       @Override
       public InputStream newStream() {
         synchronized (PartBuffer.this) {
-          closeQuietly(last);
+          if (file != null) {
+            closeQuietly(last);
+          }
           last = PartBuffer.this.newStream();
           return last;
         }
