@@ -183,6 +183,10 @@ final class PartBuffer {
       if (fileOut != null) {
         fileOut.close();
       }
+    } catch (IOException e) {
+      // closing flushes buffered bytes, which fails again on a full disk: the file is deleted all the same
+    }
+    try {
       if (file != null) {
         Files.deleteIfExists(file);
       }
