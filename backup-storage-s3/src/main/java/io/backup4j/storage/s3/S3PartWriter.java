@@ -65,6 +65,8 @@ final class S3PartWriter implements PartWriter {
   private @Nullable String uploadId;
   private volatile @Nullable Throwable failure;
   private boolean committed;
+  /** A commit failed: its buffers are gone, so the writer refuses to write or commit again. */
+  private boolean commitFailed;
   private boolean closed;
 
   S3PartWriter(S3Sink sink, String key, WriteMode mode, boolean conditional) {
@@ -97,8 +99,9 @@ final class S3PartWriter implements PartWriter {
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
       java.util.Objects.checkFromIndexSize(off, len, b.length);
-      if (streamClosed || closed || committed) {
-        throw new IOException("the writer of " + sink.location(key) + " is " + (committed ? "committed" : "closed"));
+      if (streamClosed || closed || committed || commitFailed) {
+        throw new IOException("the writer of " + sink.location(key) + " is " + (committed ? "committed"
+            : commitFailed ? "failed" : "closed"));
       }
       checkFailure();
       while (len > 0) {
@@ -232,6 +235,11 @@ final class S3PartWriter implements PartWriter {
     if (closed) {
       throw new IOException("the writer of " + sink.location(key) + " was closed without commit; nothing was written");
     }
+    if (commitFailed) {
+      // the failed attempt aborted the upload and released the bytes: committing now would publish what is left
+      throw new IOException("an earlier commit of " + sink.location(key) + " failed and nothing was written; write"
+          + " the object again with a new writer");
+    }
     try {
       checkFailure();
       PartBuffer last = current != null ? current : newBuffer();
@@ -248,6 +256,7 @@ final class S3PartWriter implements PartWriter {
       }
       committed = true;
     } catch (IOException | RuntimeException e) {
+      commitFailed = true;
       abort();
       throw e;
     }

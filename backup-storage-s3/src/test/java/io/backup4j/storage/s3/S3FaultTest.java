@@ -166,6 +166,25 @@ class S3FaultTest {
   }
 
   @Test
+  void commitRetriedAfterAFailedCommitNeverPublishesWhatIsLeft() throws IOException {
+    // the failed commit released the buffered bytes; a caller that tries commit() again (the server is back) must
+    // not get an empty or truncated object reported as committed
+    http.rule(c -> (c.operation().equals("PutObject") || c.operation().equals("CompleteMultipartUpload"))
+        && c.attempt() <= 4 ? new Error(500, "InternalError") : FaultyHttpClient.PASS);
+    for (long size : new long[] {1000, 7 * MIB}) {
+      String key = "data/retried-" + size;
+      try (PartWriter w = sink.openWrite(key, WriteMode.OVERWRITE)) {
+        writeRandom(w.stream(), size, 3);
+        assertThatThrownBy(w::commit).isInstanceOf(io.backup4j.api.SinkException.class);
+        assertThatThrownBy(w::commit).as("second commit").isInstanceOf(IOException.class).hasMessageContaining(key);
+        assertThatThrownBy(() -> w.stream().write(1)).isInstanceOf(IOException.class);
+      }
+      assertThat(sink.stat(key)).as("%s after the retried commit", key).isEmpty();
+    }
+    assertNoUploadLeft();
+  }
+
+  @Test
   void partThatKeepsFailingFailsTheWriteAndAbortsTheUpload() throws IOException {
     http.rule(c -> c.operation().equals("UploadPart") && c.request().rawQueryParameters().get("partNumber")
         .contains("2") ? new ResetMidBody() : FaultyHttpClient.PASS);
