@@ -162,7 +162,8 @@ public final class EmbeddedPostgresServer implements PostgresServer {
     try {
       List<String> lines = Files.readAllLines(data.resolve("postmaster.pid"), StandardCharsets.US_ASCII);
       return lines.isEmpty() ? Optional.empty() : ProcessHandle.of(Long.parseLong(lines.get(0).trim()))
-          .filter(p -> p.info().command().map(c -> c.endsWith("postgres")).orElse(false));
+          // ProcessHandle also checks the start time, so a recycled pid is never waited for or killed
+          .filter(p -> p.info().command().map(c -> c.endsWith("postgres")).orElse(true));
     } catch (IOException | NumberFormatException e) {
       return Optional.empty();
     }
