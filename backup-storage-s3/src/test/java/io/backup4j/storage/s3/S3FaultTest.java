@@ -204,6 +204,31 @@ class S3FaultTest {
   }
 
   @Test
+  void readWhoseResumeFailedNeverEndsLikeACompleteObject() throws IOException {
+    upload("data/unresumable", 3 * MIB);
+    http.rule(c -> c.operation().equals("GETObject") ? c.attempt() == 1 ? new BreakResponseAfter(MIB)
+        : new Error(500, "InternalError") : FaultyHttpClient.PASS);
+    try (InputStream in = sink.openRead("data/unresumable")) {
+      byte[] buf = new byte[64 << 10];
+      long read = 0;
+      IOException failure = null;
+      try {
+        int n;
+        while ((n = in.read(buf)) >= 0) {
+          read += n;
+        }
+      } catch (IOException | RuntimeException e) {
+        failure = e instanceof IOException io ? io : new IOException(e);
+      }
+      assertThat(failure).as("the failed resume is reported").isNotNull();
+      assertThat(read).isLessThan(3 * MIB);
+      // a caller that goes on reading after the error must not see a clean end of a truncated object
+      assertThatThrownBy(() -> in.read(buf)).isInstanceOf(IOException.class).hasMessageContaining("data/unresumable");
+      assertThatThrownBy(in::read).isInstanceOf(IOException.class);
+    }
+  }
+
+  @Test
   void corruptedDownloadFailsTheSdkChecksumInsteadOfBeingResumedPast() throws IOException {
     // AWS mode: the SDK asks for the stored checksum and validates full-object GETs against it. s3proxy does not
     // return stored checksums, so the fault adds the header AWS would send, and corrupts the body
