@@ -26,6 +26,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -47,6 +49,11 @@ public final class Main implements Callable<Integer> {
   static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   static volatile PrintStream out = System.out;
   static volatile PrintStream err = System.err;
+  /** How long a signal waits for the cancelled command to clean up before the JVM halts anyway. */
+  static final int CLEANUP_GRACE_SECONDS = 30;
+  /** Released when the current command has returned; see {@link #cancelOnSignal()}. */
+  private static volatile CountDownLatch finished = new CountDownLatch(0);
+  private static final List<Thread> SIGNAL_HOOKS = new ArrayList<>();
 
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
@@ -82,7 +89,13 @@ public final class Main implements Callable<Integer> {
       ex.getCommandLine().usage(err);
       return ExitCodes.USAGE;
     });
-    return cl.execute(args);
+    finished = new CountDownLatch(1);
+    try {
+      return cl.execute(args);
+    } finally {
+      finished.countDown(); // the command has cleaned up: a signal's shutdown hook may let the JVM halt now
+      removeSignalHooks();
+    }
   }
 
   @Override
@@ -189,10 +202,45 @@ public final class Main implements Callable<Integer> {
     }
   }
 
+  /**
+   * A cancellation triggered by SIGINT/SIGTERM. The JVM halts as soon as its shutdown hooks return, so the hook does
+   * not merely cancel: it waits (at most {@link #CLEANUP_GRACE_SECONDS}) until the command has finished, so that the
+   * engine can discard the part in flight, its in-flight marker and the set's lock, and a restore its staging
+   * directory. Without the wait, each signal left those behind.
+   */
   static Cancellation cancelOnSignal() {
     Cancellation c = new Cancellation();
-    Runtime.getRuntime().addShutdownHook(new Thread(c::cancel, "backup4j-cancel"));
+    CountDownLatch done = finished;
+    PrintStream errStream = err;
+    Thread hook = new Thread(() -> {
+      errStream.println("interrupted: cancelling and cleaning up (at most " + CLEANUP_GRACE_SECONDS + " s)");
+      errStream.flush();
+      c.cancel();
+      try {
+        done.await(CLEANUP_GRACE_SECONDS, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "backup4j-cancel");
+    Runtime.getRuntime().addShutdownHook(hook);
+    synchronized (SIGNAL_HOOKS) {
+      SIGNAL_HOOKS.add(hook);
+    }
     return c;
+  }
+
+  /** Unregisters the hooks of a finished command, so repeated {@link #run} calls do not pile them up. */
+  private static void removeSignalHooks() {
+    synchronized (SIGNAL_HOOKS) {
+      for (Thread hook : SIGNAL_HOOKS) {
+        try {
+          Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException e) {
+          // the JVM is shutting down and the hook is running: it returns now that the latch is released
+        }
+      }
+      SIGNAL_HOOKS.clear();
+    }
   }
 
   @Command(name = "backup", description = "Take a backup of a source into a repository.")
