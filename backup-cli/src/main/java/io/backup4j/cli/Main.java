@@ -11,6 +11,7 @@ import io.backup4j.api.ConfigurationException;
 import io.backup4j.api.ErrorCode;
 import io.backup4j.api.Manifest;
 import io.backup4j.api.Redaction;
+import io.backup4j.api.Secret;
 import io.backup4j.core.BackupJob;
 import io.backup4j.core.Backups;
 import io.backup4j.core.KeepPolicy;
@@ -128,10 +129,24 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--no-progress", description = "Do not draw a progress bar.")
     boolean noProgress;
 
+    @Option(names = "--secret-env", paramLabel = "<secret=ENV_VAR>",
+        description = "Hand a plugin the secret it asks for by name, read from an environment variable, e.g."
+            + " redis.password=REDIS_PASSWORD or s3.sseCustomerKey=SSE_KEY. The command line names the variable,"
+            + " never the secret.")
+    Map<String, String> secretEnv = new LinkedHashMap<>();
+
     Backups open(PrintStream err) {
       Backups.Builder b = Backups.builder().repository(repo)
           .listener(new ProgressPrinter(err, !noProgress && System.console() != null));
       repoOptions.forEach(b::repositoryOption);
+      secretEnv.forEach((name, variable) -> {
+        String value = System.getenv(variable);
+        if (value == null || value.isEmpty()) {
+          throw new ConfigurationException("--secret-env " + name + "=" + variable + ": the environment variable "
+              + variable + " is not set; export it (e.g. from a file readable only by you) before running backup4j");
+        }
+        b.secret(name, Secret.of(value));
+      });
       return b.build();
     }
   }
