@@ -554,7 +554,14 @@ public final class Main implements Callable<Integer> {
       };
       try (Backups backups = open(err)) {
         int removed = backups.cleanupIncompleteWrites(d);
-        out.println("removed " + removed + " leftover(s) of interrupted writes older than " + olderThan);
+        if (json) {
+          ObjectNode result = JSON.createObjectNode();
+          result.put("removed", removed);
+          result.put("olderThan", olderThan);
+          printJson(out, result);
+        } else {
+          out.println("removed " + removed + " leftover(s) of interrupted writes older than " + olderThan);
+        }
       }
       return ExitCodes.OK;
     }
@@ -569,7 +576,15 @@ public final class Main implements Callable<Integer> {
     public Integer call() {
       try (Backups backups = open(err)) {
         var holder = backups.breakLock(set);
-        out.println(holder.map(h -> "removed the lock of " + set + " held by " + h).orElse("backup set " + set + " was not locked"));
+        if (json) {
+          ObjectNode n = JSON.createObjectNode();
+          n.put("set", set);
+          n.put("wasLocked", holder.isPresent());
+          holder.ifPresent(h -> n.put("holder", h));
+          printJson(out, n);
+        } else {
+          out.println(holder.map(h -> "removed the lock of " + set + " held by " + h).orElse("backup set " + set + " was not locked"));
+        }
       }
       return ExitCodes.OK;
     }

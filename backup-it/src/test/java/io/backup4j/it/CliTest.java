@@ -170,6 +170,19 @@ class CliTest {
   }
 
   @Test
+  void maintenanceCommandsPrintJsonWithJson() throws Exception {
+    assertThat(run("backup", "--source", "files:" + tree, "--repo", repo, "--set", "media").code()).isZero();
+    Result unlock = run("unlock", "--repo", repo, "--set", "media", "--json");
+    assertThat(unlock.code()).as(unlock.err()).isZero();
+    JsonNode u = new ObjectMapper().readTree(unlock.out());
+    assertThat(u.get("set").asText()).isEqualTo("media");
+    assertThat(u.get("wasLocked").asBoolean()).isFalse();
+    Result cleanup = run("cleanup", "--repo", repo, "--json");
+    assertThat(cleanup.code()).as(cleanup.err()).isZero();
+    assertThat(new ObjectMapper().readTree(cleanup.out()).get("removed").asInt()).isZero();
+  }
+
+  @Test
   void pluginsListsWhatIsInstalled() {
     Result r = run("plugins");
     assertThat(r.code()).isZero();
