@@ -119,11 +119,14 @@ class PgpTransformTest {
     }
   }
 
-  @Test
-  void appendedBytesAfterTheMessageFail() throws IOException {
+  @ParameterizedTest(name = "{0} byte(s) appended")
+  @ValueSource(ints = {1, 2, 7, 100})
+  void appendedBytesAfterTheMessageFail(int appended) throws IOException {
     Transform t = passphrase(PASS);
     byte[] sealed = Streams.encode(t, Streams.random(10_000, 3));
-    byte[] d = Arrays.copyOf(sealed, sealed.length + 7);
+    byte[] d = Arrays.copyOf(sealed, sealed.length + appended);
+    assertThat(Streams.decodeUntilFailure(t, d).failure()).isInstanceOf(IntegrityException.class);
+    Arrays.fill(d, sealed.length, d.length, (byte) 0xA5);
     assertThat(Streams.decodeUntilFailure(t, d).failure()).isInstanceOf(IntegrityException.class);
   }
 
