@@ -363,6 +363,43 @@ public final class Main implements Callable<Integer> {
 
   /** Options for commands that decode backups. */
   static class DecodeOptions extends RepoOptions {
+    @Option(names = "--set", paramLabel = "<name>",
+        description = "The backup set that 'latest' means (needed when the repository holds several sets).")
+    @Nullable String set;
+
+    /**
+     * Resolves a backup id or {@code latest}. In a repository shared by several backup sets, the newest backup of
+     * the repository may belong to another set than the one the user means (the docs tree restored over the media
+     * tree), so there {@code latest} needs {@code --set}.
+     */
+    Manifest resolve(Backups backups, String idOrLatest) {
+      if (!"latest".equals(idOrLatest)) {
+        Manifest m = backups.resolve(idOrLatest);
+        if (set != null && !set.equals(m.backupSet())) {
+          throw new ConfigurationException("backup " + m.id() + " belongs to set " + m.backupSet() + ", not to --set "
+              + set + "; give the id of a backup of " + set + " or drop --set");
+        }
+        return m;
+      }
+      List<Manifest> all = backups.list();
+      if (set == null) {
+        java.util.SortedSet<String> sets = new java.util.TreeSet<>();
+        all.forEach(m -> sets.add(m.backupSet()));
+        if (sets.size() > 1) {
+          throw new ConfigurationException("'latest' is ambiguous: the repository holds backups of " + sets.size()
+              + " sets (" + String.join(", ", sets) + "); choose one with --set NAME, or give a backup id"
+              + " (`backup4j list` shows them)");
+        }
+        return all.isEmpty() ? backups.resolve("latest") : all.get(all.size() - 1);
+      }
+      List<Manifest> ofSet = all.stream().filter(m -> m.backupSet().equals(set)).toList();
+      if (ofSet.isEmpty()) {
+        throw new io.backup4j.api.NotFoundException("there is no backup of set " + set + " in the repository;"
+            + " `backup4j list` shows the sets it holds");
+      }
+      return ofSet.get(ofSet.size() - 1);
+    }
+
     @Option(names = "--transform-option", paramLabel = "<name:k=v,...>",
         description = "Parameter for a recorded transform at read time, e.g. aes-gcm:keyFile=/etc/backup4j/key")
     List<String> transformOptions = new ArrayList<>();
@@ -385,7 +422,7 @@ public final class Main implements Callable<Integer> {
     @Override
     public Integer call() {
       try (Backups backups = open(err)) {
-        Manifest m = backups.resolve(id);
+        Manifest m = resolve(backups, id);
         Backups.VerifyReport r = backups.verify(m.id(), transformOptionMap());
         if (json) {
           ObjectNode n = summary(m);
@@ -445,7 +482,7 @@ public final class Main implements Callable<Integer> {
         throw new ConfigurationException("give exactly one of --target <uri-or-directory> or --target-dir <directory>");
       }
       try (Backups backups = open(err)) {
-        Manifest m = backups.resolve(id);
+        Manifest m = resolve(backups, id);
         String where = target != null ? target : targetDir;
         RestoreJob.Builder job = RestoreJob.builder(where).verifyFirst(verifyFirst).cancellation(cancelOnSignal());
         options.forEach(job::option);
