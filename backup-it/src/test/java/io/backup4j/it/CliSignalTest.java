@@ -22,17 +22,18 @@ class CliSignalTest {
   @Test
   void sigtermMidBackupDiscardsThePartialBackupAndReleasesTheLock(@TempDir Path dir) throws Exception {
     Path tree = Files.createDirectories(dir.resolve("tree"));
-    byte[] data = new byte[4 << 20];
+    byte[] data = new byte[16 << 20];
     new Random(7).nextBytes(data);
     Files.write(tree.resolve("big.bin"), data);
     Path repo = dir.resolve("repo");
     Path log = dir.resolve("child.log");
 
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    // 4 MiB at 64 KiB/s takes a minute: the signal arrives while the part is being written, however slow the machine
+    // 16 MiB at 256 KiB/s takes a minute: the signal arrives while the part is being written, however slow the
+    // machine; and each throttled write sleeps about a second at most, far below the CLI's 30 s cleanup grace
     Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), Main.class.getName(),
         "backup", "--source", "files:" + tree, "--repo", "file:" + repo, "--set", "media", "--no-progress",
-        "--max-write-rate", "64KiB")
+        "--max-write-rate", "256KiB")
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     try {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
