@@ -119,6 +119,31 @@ class PgpTransformTest {
     }
   }
 
+  @Test
+  void truncationAtAPartialPacketBoundaryFailsBeforeEof() throws IOException {
+    Transform t = passphrase(PASS);
+    byte[] sealed = Streams.encode(t, Streams.random(200_000, 4));
+    // Walk the packets: the SKESK (new-format header, one-octet length), then the SEIPD in partial-length chunks.
+    // A cut right before or right after a chunk's length octet leaves a stream of whole packets-so-far.
+    int pos = 0;
+    assertThat(sealed[pos] & 0xFF).as("SKESK tag").isEqualTo(0xC3);
+    pos += 2 + (sealed[pos + 1] & 0xFF);
+    assertThat(sealed[pos] & 0xFF).as("SEIPD tag").isEqualTo(0xD2);
+    pos++;
+    java.util.List<Integer> cuts = new java.util.ArrayList<>();
+    while ((sealed[pos] & 0xFF) >= 224 && (sealed[pos] & 0xFF) < 255) {
+      cuts.add(pos);
+      cuts.add(pos + 1);
+      pos += 1 + (1 << (sealed[pos] & 0x1F));
+    }
+    cuts.add(pos);
+    assertThat(cuts).as("the 200 KB message spans several partial packets").hasSizeGreaterThan(4);
+    for (int cut : cuts) {
+      assertThat(Streams.decodeUntilFailure(t, Arrays.copyOf(sealed, cut)).failure()).as("cut at %d", cut)
+          .isInstanceOf(IntegrityException.class);
+    }
+  }
+
   @ParameterizedTest(name = "{0} byte(s) appended")
   @ValueSource(ints = {1, 2, 7, 100})
   void appendedBytesAfterTheMessageFail(int appended) throws IOException {
