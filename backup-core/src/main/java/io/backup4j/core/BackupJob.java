@@ -38,6 +38,14 @@ public final class BackupJob {
       Objects.requireNonNull(name, "name is null");
       parameters = Collections.unmodifiableMap(new TreeMap<>(parameters));
     }
+
+    /** Masks the values of parameters that hold key material ({@code key=}, {@code passphrase=}). */
+    @Override
+    public String toString() {
+      Map<String, String> shown = new TreeMap<>();
+      parameters.forEach((k, v) -> shown.put(k, io.backup4j.api.Redaction.isSensitiveName(k) ? "****" : v));
+      return "TransformRef[name=" + name + ", parameters=" + shown + (instance != null ? ", instance" : "") + "]";
+    }
   }
 
   private final @Nullable String sourceUri;

@@ -97,6 +97,8 @@ public final class Backups implements AutoCloseable {
   private final Duration lockLease;
   private final Object sinkLock = new Object();
   private @Nullable BackupSink sink;
+  /** Read-only clients replaced by a writable one; still in use by whoever obtained them, so closed last. */
+  private final List<BackupSink> replacedSinks = new ArrayList<>();
   private boolean sinkCreatable;
   private final boolean ownsSink;
   /** Set once the repository marker was seen or written; a marker is never removed, so one check suffices. */
@@ -177,16 +179,35 @@ public final class Backups implements AutoCloseable {
       Manifest manifest = new Manifest(Manifest.FORMAT_VERSION, id, set, source.kind(), identity, job.labels(), started,
           Instant.now(), BackupStatus.COMPLETE, run.parts(), transforms.stream().map(Transform::spec).toList(),
           run.parent(), run.metadata(), PRODUCER);
+      lock.checkHeld();
       writeManifest(sink, manifest);
       committed = true;
-      sink.delete(Layout.pending(id));
+      try {
+        sink.delete(Layout.pending(id));
+      } catch (IOException | RuntimeException e) {
+        // the backup is complete: the next run of the set removes a marker whose manifest exists
+        String msg = "backup " + id + " is committed, but its in-flight marker " + Layout.pending(id)
+            + " could not be removed (" + Redaction.redact(e.toString()) + "); the next backup of set " + set
+            + " removes it";
+        LOG.warn("{}", msg);
+        events.emit(new BackupEvent.Warning(Operation.BACKUP, id, msg));
+      }
       if (job.verifyAfterBackup()) {
         // with the run's own transform instances: they hold the keys, which the manifest never records
         try {
           verifyWith(manifest, transforms);
         } catch (IntegrityException e) {
           // never leave a backup that was just proven unreadable looking complete
-          deleteLocked(sink, manifest, Operation.BACKUP);
+          try {
+            deleteLocked(sink, manifest, Operation.BACKUP);
+          } catch (IOException | RuntimeException notRemoved) {
+            // still an integrity failure first of all: the caller must not take it for a storage or permission issue
+            IntegrityException failure = new IntegrityException("backup " + id + " was written but failed its "
+                + "verification, and it could not be removed (" + notRemoved.getMessage() + "); it is listed but "
+                + "must not be used: delete it when that is possible. " + e.getMessage(), e);
+            failure.addSuppressed(notRemoved);
+            throw failure;
+          }
           throw new IntegrityException("backup " + id + " was written but failed its verification and was removed: "
               + e.getMessage(), e);
         }
@@ -194,12 +215,22 @@ public final class Backups implements AutoCloseable {
       events.emit(new BackupEvent.Finished(Operation.BACKUP, id, manifest.rawSize(), manifest.storedSize(),
           Duration.between(started, Instant.now())));
       if (job.retention().isPresent()) {
-        applyRetentionLocked(sink, set, job.retention().get(), id);
+        try {
+          applyRetentionLocked(sink, set, job.retention().get(), id);
+        } catch (RuntimeException e) {
+          // say plainly that the backup itself is fine: a caller must not retry it or take it for lost
+          BackupException cause = asBackupException(e, "applying retention to set " + set);
+          throw new BackupException(cause.code(), "backup " + id + " is committed and restorable, but applying "
+              + "retention to set " + set + " afterwards failed: " + cause.getMessage(), cause);
+        }
       }
       return manifest;
     } catch (RuntimeException | IOException | Error e) {
       BackupException failure = asBackupException(e, "backup " + id + " of set " + set);
-      if (!committed && sink != null && run != null) {
+      if (e instanceof CommitOutcomeUnknownException) {
+        // keep parts and in-flight marker: the next run of the set finds the manifest (keeps all) or not (removes all)
+        LOG.warn("{}", e.getMessage());
+      } else if (!committed && sink != null && run != null) {
         discard(sink, run.writtenKeys(), id, pendingWritten);
       } else if (!committed && sink != null && pendingWritten) {
         discard(sink, Set.of(), id, true);
@@ -260,16 +291,37 @@ public final class Backups implements AutoCloseable {
     try (PartWriter w = sink.openWrite(Layout.manifest(manifest.id()), WriteMode.CREATE_ONLY)) {
       w.stream().write(json);
       w.commit();
-    } catch (AlreadyExistsException e) {
-      // A retried create-only write whose first answer was lost finds its own manifest: that is a commit, and
-      // discarding the parts now would destroy a committed backup. Only someone else's manifest is a conflict.
+    } catch (IOException | RuntimeException e) {
+      // Neither an error answer nor "already exists" proves that our manifest is absent: a retried create-only write
+      // whose first answer was lost finds its own manifest, and a lost response may follow a stored object. If our
+      // manifest is there, the backup is committed, and discarding its parts would leave a visible backup without
+      // data. Only someone else's manifest is a conflict; only a confirmed absence lets the caller discard.
       byte[] existing;
       try (InputStream in = sink.openRead(Layout.manifest(manifest.id()))) {
         existing = in.readAllBytes();
+      } catch (NotFoundException absent) {
+        throw e;
+      } catch (IOException | RuntimeException unknown) {
+        e.addSuppressed(unknown);
+        throw new CommitOutcomeUnknownException("the commit of backup " + manifest.id() + " failed ("
+            + Redaction.redact(String.valueOf(e.getMessage())) + ") and whether its manifest was stored is unknown; "
+            + "its parts are kept, and the next backup of set " + manifest.backupSet() + " keeps or removes them", e);
       }
       if (!java.util.Arrays.equals(existing, json)) {
         throw new SinkException("backup id " + manifest.id() + " was committed by another writer; this run is discarded", e);
       }
+      if (!(e instanceof AlreadyExistsException)) {
+        LOG.warn("the commit of backup {} reported an error but its manifest was stored: {}", manifest.id(), e.toString());
+      }
+    }
+  }
+
+  /** The manifest write failed and the manifest may exist: the run's parts must not be discarded. */
+  private static final class CommitOutcomeUnknownException extends SinkException {
+    private static final long serialVersionUID = 1L;
+
+    CommitOutcomeUnknownException(String message, Throwable cause) {
+      super(message, cause);
     }
   }
 
@@ -345,7 +397,7 @@ public final class Backups implements AutoCloseable {
       List<Manifest> out = new ArrayList<>();
       for (String key : keys) {
         try (InputStream in = sink.openRead(key)) {
-          out.add(ManifestCodec.read(in.readAllBytes(), key));
+          out.add(ManifestCodec.readCatalog(in.readAllBytes(), key));
         } catch (NotFoundException e) {
           // deleted while listing
         }
@@ -372,7 +424,7 @@ public final class Backups implements AutoCloseable {
       BackupSink sink = sink(false);
       ensureRepository(sink, false);
       try (InputStream in = sink.openRead(Layout.manifest(id))) {
-        return ManifestCodec.read(in.readAllBytes(), Layout.manifest(id));
+        return ManifestCodec.readCatalog(in.readAllBytes(), Layout.manifest(id));
       }
     } catch (NotFoundException e) {
       throw new NotFoundException("no backup " + id + " in " + describeRepository() + "; `backup4j list` shows the backups", e);
@@ -428,6 +480,7 @@ public final class Backups implements AutoCloseable {
         target.restore(session);
       }
       job.cancellation().throwIfCancelled();
+      session.verifyPartsReadOnlyInPart();
       events.emit(new BackupEvent.Finished(Operation.RESTORE, id, manifest.rawSize(), manifest.storedSize(),
           Duration.between(started, Instant.now())));
     } catch (RuntimeException | IOException | Error e) {
@@ -468,6 +521,9 @@ public final class Backups implements AutoCloseable {
     private final List<Transform> transforms;
     private final Cancellation cancellation;
     private @Nullable Path temp;
+    /** Parts handed to the target, and those it read to their verified end at least once. */
+    private final Set<String> opened = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<String> verified = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     RestoreSessionImpl(Manifest manifest, BackupSink sink, List<Transform> transforms, Cancellation cancellation) {
       this.manifest = manifest;
@@ -488,6 +544,7 @@ public final class Backups implements AutoCloseable {
           + " has no part '" + name + "'; its parts are " + manifest.parts().stream().map(PartInfo::name).toList()));
       events.emit(new BackupEvent.PartStarted(Operation.RESTORE, manifest.id(), name, part.rawSize()));
       InputStream raw = PartChain.openRaw(sink, part, transforms, manifest.id().value());
+      opened.add(name);
       return new java.io.FilterInputStream(raw) {
         private long bytes;
         private long next = 4 << 20;
@@ -512,11 +569,35 @@ public final class Backups implements AutoCloseable {
             }
           } else if (n < 0 && !finished) {
             finished = true; // verified by now: the chain checks before returning end-of-stream
+            verified.add(name);
             events.emit(new BackupEvent.PartFinished(Operation.RESTORE, manifest.id(), part));
           }
           return n;
         }
       };
+    }
+
+    /**
+     * Reads to the end every part the target stopped reading early (its format ended before the part did), so that
+     * the bytes it consumed are checked against the manifest too: a success must never hide damaged data.
+     *
+     * @throws IntegrityException naming the part if it does not verify
+     */
+    void verifyPartsReadOnlyInPart() throws IOException {
+      byte[] buf = new byte[64 << 10];
+      for (PartInfo part : manifest.parts()) {
+        if (!opened.contains(part.name()) || verified.contains(part.name())) {
+          continue;
+        }
+        try (InputStream in = PartChain.openRaw(sink, part, transforms, manifest.id().value())) {
+          while (in.read(buf) >= 0) {
+            cancellation.throwIfCancelled();
+          }
+        } catch (IntegrityException e) {
+          throw new IntegrityException(e.getMessage() + "; the restore target had read only the start of this part, "
+              + "so what it restored may be damaged: do not use it", e);
+        }
+      }
     }
 
     @Override
@@ -635,13 +716,14 @@ public final class Backups implements AutoCloseable {
   public void delete(BackupId id) {
     Manifest manifest = manifest(id);
     BackupSink sink = sink(false);
-    List<Manifest> dependents = list().stream().filter(m -> id.equals(m.parentId())).toList();
-    if (!dependents.isEmpty()) {
-      throw new ConfigurationException("backup " + id + " cannot be deleted: backups "
-          + dependents.stream().map(m -> m.id().value()).toList() + " depend on it; delete them first");
-    }
     try (SetLock lock = SetLock.acquire(sink, manifest.backupSet(), lockLease, "delete " + id,
         msg -> events.emit(new BackupEvent.Warning(Operation.DELETE, id, msg)))) {
+      // checked under the lock: a backup of the set that committed before we got it may depend on this one
+      List<Manifest> dependents = list().stream().filter(m -> id.equals(m.parentId())).toList();
+      if (!dependents.isEmpty()) {
+        throw new ConfigurationException("backup " + id + " cannot be deleted: backups "
+            + dependents.stream().map(m -> m.id().value()).toList() + " depend on it; delete them first");
+      }
       deleteLocked(sink, manifest, Operation.DELETE);
     } catch (IOException e) {
       throw new SinkException("deleting backup " + id + " failed: " + e.getMessage() + "; run delete again", e);
@@ -705,6 +787,8 @@ public final class Backups implements AutoCloseable {
     }
     Set<BackupId> expired = new HashSet<>(policy.expired(List.copyOf(newestFirst), Instant.now()));
     expired.remove(newestFirst.get(0).id());
+    // after a backup, the backup just reported as taken: with another host's clock ahead it need not sort newest
+    expired.remove(current);
     // keep the ancestry of everything kept
     Map<BackupId, Manifest> byId = new HashMap<>();
     newestFirst.forEach(m -> byId.put(m.id(), m));
@@ -728,6 +812,13 @@ public final class Backups implements AutoCloseable {
       } catch (IOException | RuntimeException e) {
         events.emit(new BackupEvent.Warning(Operation.RETENTION, current, "retention (" + policy.describe()
             + ") could not delete backup " + m.id() + ": " + e.getMessage()));
+        // it may still be there (protected, or the storage failed before its manifest went): whatever it depends on
+        // stays, or it would be left unrestorable. Ancestors started earlier, so they come later in this loop.
+        Manifest a = m;
+        for (int depth = 0; depth < newestFirst.size() && a.parentId() != null && byId.containsKey(a.parentId()); depth++) {
+          expired.remove(a.parentId());
+          a = byId.get(a.parentId());
+        }
       }
     }
     return deleted;
@@ -775,7 +866,8 @@ public final class Backups implements AutoCloseable {
       URI uri = parseUri(repositoryUri, "repository");
       BackupSink opened = providers.sink(uri.getScheme()).open(uri, repositoryOptions, create, context);
       if (sink != null) {
-        closeQuietly(sink, "sink");
+        // other threads may be reading through it (a restore, a verify): it is closed with this instance
+        replacedSinks.add(sink);
       }
       sink = opened;
       sinkCreatable = create;
@@ -873,7 +965,9 @@ public final class Backups implements AutoCloseable {
     synchronized (sinkLock) {
       if (ownsSink) {
         closeQuietly(sink, "sink");
+        replacedSinks.forEach(s -> closeQuietly(s, "sink"));
       }
+      replacedSinks.clear();
       sink = null;
     }
   }

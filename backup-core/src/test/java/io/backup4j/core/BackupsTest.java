@@ -143,6 +143,21 @@ class BackupsTest {
   }
 
   @Test
+  void aTargetThatStopsReadingBeforeTheEndStillGetsTheWholePartVerified() {
+    Manifest m = backup(2, 50_000, 3, "xor");
+    byte[] stored = sink.objects.get(m.parts().get(1).key());
+    stored[100] ^= 0x01; // damage inside the bytes the target reads
+
+    assertThatThrownBy(() -> backups.restore(m.id(), RestoreJob.builder("t").option("readBytes", "1000").build()))
+        .isInstanceOf(IntegrityException.class).hasMessageContaining("part 'part-1'");
+    // undamaged, the same early-stopping target restores fine
+    stored[100] ^= 0x01;
+    backups.restore(m.id(), RestoreJob.builder("t2").option("readBytes", "1000").build());
+    assertThat(TestSources.RESTORED.get("t2").get("part-1"))
+        .isEqualTo(java.util.Arrays.copyOf(TestSources.data("part-1", 50_000, 3), 1000));
+  }
+
+  @Test
   void missingPartFailsVerifyAndRestoreNamingThePart() {
     Manifest m = backup(2, 5_000, 4);
     sink.objects.remove(m.parts().get(0).key());
@@ -232,7 +247,7 @@ class BackupsTest {
     try {
       var first = pool.submit(() -> backups.backup(BackupJob.builder().backupSet("shared")
           .source(new TestSources.Source(1, 1000, 1, -1, hold)).build()));
-      assertThat(inside.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      assertThat(inside.await(2, java.util.concurrent.TimeUnit.MINUTES)).isTrue();
       assertThatThrownBy(() -> backups.backup(BackupJob.builder().backupSet("shared")
           .source(new TestSources.Source(1, 1000, 2)).build()))
           .isInstanceOf(LockedException.class).hasMessageContaining("backup set 'shared' is locked");
@@ -240,12 +255,61 @@ class BackupsTest {
       assertThat(backups.backup(BackupJob.builder().backupSet("other").source(new TestSources.Source(1, 10, 3)).build()))
           .isNotNull();
       release.countDown();
-      Manifest m = first.get(10, java.util.concurrent.TimeUnit.SECONDS);
+      Manifest m = first.get(2, java.util.concurrent.TimeUnit.MINUTES);
       assertThat(backups.list("shared")).extracting(Manifest::id).containsExactly(m.id());
     } finally {
       release.countDown();
       pool.shutdownNow();
     }
+  }
+
+  @Test
+  void aLockRenewalInFlightWhenTheRunEndsDoesNotLeaveTheLockBehind() throws Exception {
+    Backups quick = Backups.builder().sink(sink).lockLease(java.time.Duration.ofSeconds(1)).build();
+    String lockKey = Layout.lock("renewing");
+    java.util.concurrent.CountDownLatch renewing = new java.util.concurrent.CountDownLatch(1);
+    long[] commitsBefore = new long[1];
+    // the heartbeat's rewrite of the lock is held up until the run has released the lock (or two seconds passed)
+    Runnable holdRenewal = () -> {
+      commitsBefore[0] = sink.lockCommits.get();
+      renewing.countDown();
+      long deadline = System.nanoTime() + 2_000_000_000L;
+      boolean interrupted = false;
+      while (sink.objects.containsKey(lockKey) && System.nanoTime() < deadline) {
+        try {
+          Thread.sleep(1);
+        } catch (InterruptedException e) {
+          interrupted = true; // hold on regardless: a renewal already under way is not stopped by an interrupt
+        }
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    };
+    boolean[] once = {false};
+    Runnable midway = () -> {
+      if (once[0]) {
+        return;
+      }
+      once[0] = true;
+      sink.beforeLockWrite = holdRenewal;
+      try {
+        assertThat(renewing.await(2, java.util.concurrent.TimeUnit.MINUTES)).as("a renewal started").isTrue();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    };
+    try (quick) {
+      quick.backup(BackupJob.builder().backupSet("renewing").source(new TestSources.Source(1, 100, 1, -1, midway)).build());
+    }
+
+    // wait (generously) until the held-up renewal has written, wherever that fell relative to the release
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(2);
+    while (sink.lockCommits.get() == commitsBefore[0] && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(sink.lockCommits.get()).as("the renewal wrote").isGreaterThan(commitsBefore[0]);
+    assertThat(sink.keys("locks/")).as("no lock outlives the run that held it").isEmpty();
   }
 
   @Test
@@ -258,6 +322,19 @@ class BackupsTest {
     Manifest second = backup(1, 10, 1);
     assertThat(backups.list()).extracting(Manifest::id).contains(second.id());
     assertThat(events).anyMatch(e -> e instanceof BackupEvent.Warning w && w.message().contains("stale lock"));
+  }
+
+  @Test
+  void aLockOfTheSameHostNameFromAnotherPidNamespaceIsNotJudgedByPid() throws Exception {
+    Manifest m = backup(1, 10, 1);
+    Process p = new ProcessBuilder("true").start();
+    p.waitFor();
+    // a container sharing this host name (host networking) has its own pids: its live owner's pid means nothing here
+    writeObject(Layout.lock(m.backupSet()), ManifestCodec.writeSimple(Map.of("host", io.backup4j.core.internal.SetLock.hostName(),
+        "pid", Long.toString(p.pid()), "pidNamespace", "pid:[1]", "owner", "x", "renewedAt", Instant.now().toString(),
+        "leaseSeconds", "600")));
+    assertThatThrownBy(() -> backup(1, 10, 1)).isInstanceOf(LockedException.class);
+    assertThat(backups.list()).extracting(Manifest::id).containsExactly(m.id());
   }
 
   @Test
@@ -288,6 +365,30 @@ class BackupsTest {
   }
 
   @Test
+  void aRunWhoseLockWasBrokenDoesNotCommit() {
+    Manifest[] other = new Manifest[1];
+    boolean[] once = {false};
+    // midway through our run, the lock is broken as if stale (this process seemed dead: a long suspend) and another
+    // run of the set cleans up our in-flight parts as leftovers of a dead run, then commits its own backup
+    Runnable takeover = () -> {
+      if (once[0]) {
+        return;
+      }
+      once[0] = true;
+      backups.breakLock("shared");
+      other[0] = backups.backup(BackupJob.builder().backupSet("shared").source(new TestSources.Source(1, 100, 2)).build());
+    };
+    assertThatThrownBy(() -> backups.backup(BackupJob.builder().backupSet("shared")
+        .source(new TestSources.Source(3, 1000, 1, -1, takeover)).build()))
+        .isInstanceOf(LockedException.class).hasMessageContaining("shared");
+
+    // nothing of the run that lost its lock is visible; every listed backup is complete
+    assertThat(backups.list("shared")).extracting(Manifest::id).containsExactly(other[0].id());
+    assertThat(backups.verify(other[0].id()).parts()).isEqualTo(1);
+    assertThat(sink.keys("data/")).allMatch(k -> k.startsWith("data/" + other[0].id() + "/"));
+  }
+
+  @Test
   void deleteRemovesManifestAndParts() {
     Manifest a = backup(2, 10, 1);
     Manifest b = backup(2, 10, 2);
@@ -295,6 +396,35 @@ class BackupsTest {
     assertThat(backups.list()).extracting(Manifest::id).containsExactly(b.id());
     assertThat(sink.keys("data/" + a.id())).isEmpty();
     assertThatThrownBy(() -> backups.delete(a.id())).isInstanceOf(NotFoundException.class);
+  }
+
+  @Test
+  void aManifestCopiedUnderAnotherBackupsNameIsRefusedAndDeleteRemovesNothing() {
+    Manifest a = backup(2, 10, 1);
+    Manifest b = backup(2, 10, 2);
+    int objects = sink.objects.size();
+    // someone copies b's manifest over a's: "delete a" must not remove b's parts
+    sink.objects.put(Layout.manifest(a.id()), sink.objects.get(Layout.manifest(b.id())));
+
+    assertThatThrownBy(() -> backups.manifest(a.id())).isInstanceOf(IntegrityException.class)
+        .hasMessageContaining("holds backup " + b.id()).hasMessageContaining("move it back");
+    assertThatThrownBy(() -> backups.delete(a.id())).isInstanceOf(IntegrityException.class);
+    assertThat(sink.objects).hasSize(objects);
+    assertThat(sink.keys("data/" + b.id())).hasSize(2);
+  }
+
+  @Test
+  void aManifestNamingPartsOutsideItsOwnDataIsRefused() {
+    Manifest a = backup(1, 10, 1);
+    Manifest b = backup(1, 10, 2);
+    String json = new String(sink.objects.get(Layout.manifest(a.id())), StandardCharsets.UTF_8)
+        .replace("data/" + a.id() + "/", "data/" + b.id() + "/");
+    sink.objects.put(Layout.manifest(a.id()), json.getBytes(StandardCharsets.UTF_8));
+
+    assertThatThrownBy(() -> backups.delete(a.id())).isInstanceOf(IntegrityException.class)
+        .hasMessageContaining("outside data/" + a.id() + "/");
+    assertThatThrownBy(() -> backups.list()).isInstanceOf(IntegrityException.class);
+    assertThat(sink.keys("data/" + b.id())).hasSize(1);
   }
 
   @Test
@@ -308,12 +438,85 @@ class BackupsTest {
   }
 
   @Test
+  void retentionAfterABackupNeverDeletesTheBackupJustTaken() throws IOException {
+    // a backup of the set by a host whose clock runs an hour ahead sorts as the newest
+    Manifest ahead = backups.backup(BackupJob.builder().backupSet("skew").source(new TestSources.Source(1, 100, 1)).build());
+    Manifest shifted = new Manifest(ahead.formatVersion(), ahead.id(), ahead.backupSet(), ahead.sourceKind(),
+        ahead.sourceIdentity(), ahead.labels(), ahead.startedAt().plusSeconds(3600), ahead.finishedAt().plusSeconds(3600),
+        ahead.status(), ahead.parts(), ahead.transforms(), ahead.parentId(), ahead.sourceMetadata(), ahead.producer());
+    writeObject(Layout.manifest(ahead.id()), ManifestCodec.write(shifted));
+
+    Manifest taken = backups.backup(BackupJob.builder().backupSet("skew").source(new TestSources.Source(1, 100, 2))
+        .retention(KeepPolicy.parse("last=1")).build());
+
+    // the run reported success for it: it must still be there and restorable
+    assertThat(backups.list("skew")).extracting(Manifest::id).contains(taken.id());
+    assertThat(restore(taken, "t").get("part-0")).isEqualTo(TestSources.data("part-0", 100, 2));
+  }
+
+  @Test
+  void aRetentionFailureAfterTheCommitSaysTheBackupIsCommittedAndKeepsIt() {
+    Manifest first = backup(1, 10, 1);
+    BackupJob job = BackupJob.builder().source(new TestSources.Source(1, 10, 2))
+        .retention(KeepPolicy.parse("last=1")).build();
+    sink.failCatalogReads.set(1000); // retention cannot read the catalog
+    assertThatThrownBy(() -> backups.backup(job)).isInstanceOf(io.backup4j.api.BackupException.class)
+        .hasMessageContaining("is committed and restorable, but applying retention");
+    sink.failCatalogReads.set(0);
+    List<Manifest> all = backups.list();
+    assertThat(all).hasSize(2).extracting(Manifest::id).contains(first.id());
+    assertThat(restore(all.get(1), "t").get("part-0")).isEqualTo(TestSources.data("part-0", 10, 2));
+  }
+
+  @Test
+  void aMarkerThatCannotBeRemovedAfterTheCommitIsAWarningAndTheNextRunRemovesIt() {
+    sink.failPendingDeletes = true;
+    Manifest m = backup(1, 10, 1);
+    assertThat(events).anyMatch(e -> e instanceof BackupEvent.Warning w && w.message().contains("is committed"));
+    assertThat(sink.keys("pending/")).containsExactly(Layout.pending(m.id()));
+    sink.failPendingDeletes = false;
+    Manifest next = backup(1, 10, 1); // the same source, so the same backup set
+    assertThat(sink.keys("pending/")).isEmpty();
+    assertThat(backups.list()).extracting(Manifest::id).containsExactly(m.id(), next.id());
+    assertThat(restore(m, "t").get("part-0")).isEqualTo(TestSources.data("part-0", 10, 1));
+  }
+
+  @Test
   void aCreateOnlyManifestWriteWhoseAnswerWasLostStillCommits() {
     sink.loseManifestAnswer = true;
     Manifest m = backup(2, 1000, 3);
     sink.loseManifestAnswer = false;
     assertThat(backups.list()).extracting(Manifest::id).containsExactly(m.id());
     assertThat(backups.verify(m.id()).parts()).isEqualTo(2);
+  }
+
+  @Test
+  void aManifestCommitThatWasStoredButAnsweredWithAnErrorIsACommitNotADiscard() {
+    sink.failManifestAnswer = true;
+    Manifest m = backup(2, 1000, 3);
+    sink.failManifestAnswer = false;
+    assertThat(backups.list()).extracting(Manifest::id).containsExactly(m.id());
+    assertThat(backups.verify(m.id()).parts()).isEqualTo(2);
+    assertThat(sink.keys("pending/")).isEmpty();
+    assertThat(restore(m, "t").get("part-1")).isEqualTo(TestSources.data("part-1", 1000, 3));
+  }
+
+  @Test
+  void aManifestCommitWithUnknownOutcomeKeepsThePartsItMayReferTo() {
+    sink.failManifestAnswer = true;
+    sink.failCatalogReads.set(1); // the check whether the manifest arrived fails too
+    assertThatThrownBy(() -> backup(2, 1000, 3)).isInstanceOf(SinkException.class)
+        .hasMessageContaining("unknown");
+    sink.failManifestAnswer = false;
+    // the manifest did arrive: whatever the run reported, a visible backup must be complete
+    List<Manifest> all = backups.list();
+    assertThat(all).hasSize(1);
+    assertThat(backups.verify(all.get(0).id()).parts()).isEqualTo(2);
+    // the next run of the set resolves the marker left behind and keeps the committed backup
+    Manifest next = backup(1, 10, 3);
+    assertThat(sink.keys("pending/")).isEmpty();
+    assertThat(backups.list()).extracting(Manifest::id).containsExactly(all.get(0).id(), next.id());
+    assertThat(backups.verify(all.get(0).id()).parts()).isEqualTo(2);
   }
 
   @Test
@@ -334,6 +537,60 @@ class BackupsTest {
     assertThat(backups.verify(locked.id()).parts()).isEqualTo(2);
   }
 
+  /** A source whose backup depends on the previous backup of its set, as incremental and WAL kinds do. */
+  private static io.backup4j.api.BackupSource incremental(long seed) {
+    return new io.backup4j.api.BackupSource() {
+      @Override
+      public String kind() {
+        return "test";
+      }
+
+      @Override
+      public String identity() {
+        return "test:incremental";
+      }
+
+      @Override
+      public void backup(io.backup4j.api.BackupSession session) throws IOException {
+        session.setParent(session.previousBackup().orElseThrow().id());
+        new TestSources.Source(1, 100, seed).backup(session);
+      }
+    };
+  }
+
+  @Test
+  void retentionKeepsTheParentOfABackupItCouldNotDelete() {
+    Manifest full = backups.backup(BackupJob.builder().backupSet("chain").source(new TestSources.Source(1, 100, 1)).build());
+    Manifest child = backups.backup(BackupJob.builder().backupSet("chain").source(incremental(2)).build());
+    assertThat(child.parentId()).isEqualTo(full.id());
+    for (PartInfo p : child.parts()) {
+      sink.retained.put(p.key(), Instant.now().plusSeconds(3600)); // Object Lock: the child outlives its parent's lock
+    }
+    Manifest newest = backups.backup(BackupJob.builder().backupSet("chain").source(new TestSources.Source(1, 100, 3))
+        .retention(KeepPolicy.parse("last=1")).build());
+
+    // the child stays (protected), so the backup it depends on must stay too
+    assertThat(backups.list("chain")).extracting(Manifest::id).containsExactly(full.id(), child.id(), newest.id());
+    assertThat(backups.verify(full.id()).parts()).isEqualTo(1);
+    assertThat(events).anyMatch(e -> e instanceof BackupEvent.Warning w && w.message().contains("could not delete backup " + child.id()));
+  }
+
+  @Test
+  void deleteRefusesABackupThatGainedADependentWhileItWaitedForTheLock() {
+    Manifest full = backups.backup(BackupJob.builder().backupSet("chain").source(new TestSources.Source(1, 100, 1)).build());
+    Manifest[] child = new Manifest[1];
+    // an incremental backup of the set commits between delete's dependents check and its taking the set's lock
+    sink.beforeLockWrite = () -> child[0] = backups.backup(BackupJob.builder().backupSet("chain").source(incremental(2)).build());
+
+    assertThatThrownBy(() -> backups.delete(full.id())).isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("depend on it");
+
+    assertThat(child[0].parentId()).isEqualTo(full.id());
+    assertThat(backups.list("chain")).extracting(Manifest::id).containsExactly(full.id(), child[0].id());
+    assertThat(backups.verify(full.id()).parts()).isEqualTo(1);
+    assertThat(sink.keys("locks/")).isEmpty();
+  }
+
   @Test
   void aFailedManifestDeleteLeavesTheBackupCompleteAndNoMarker() {
     Manifest m = backup(1, 100, 1);
@@ -343,6 +600,34 @@ class BackupsTest {
     assertThat(sink.keys("pending/")).isEmpty();
     assertThat(backups.verify(m.id()).parts()).isEqualTo(1);
     assertThat(backups.backup(BackupJob.builder().source(new TestSources.Source(1, 100, 1)).build())).isNotNull();
+  }
+
+  @Test
+  void aJobsTransformParametersAreNotPrintedByToString() {
+    BackupJob job = BackupJob.builder().source("test:x").transform("aes-gcm", Map.of("key", "c2VjcmV0LWtleS1ieXRlcw==",
+        "segmentSize", "65536")).build();
+    assertThat(job.transforms().toString()).contains("aes-gcm").contains("key=****").contains("segmentSize=65536")
+        .doesNotContain("c2VjcmV0LWtleS1ieXRlcw==");
+  }
+
+  @Test
+  void aBackupDoesNotCloseTheStorageClientUnderARestoreOfTheSameInstance() throws IOException {
+    String repo = "mem:shared-client-" + System.nanoTime();
+    Manifest m;
+    try (Backups first = Backups.builder().repository(repo).build()) {
+      m = first.backup(BackupJob.builder().source(new TestSources.Source(1, 300_000, 5)).build());
+    }
+    try (Backups b = Backups.builder().repository(repo).build();
+        java.io.InputStream reading = b.openPart(m.id(), "part-0", Map.of())) { // opens the repository read-only
+      byte[] head = reading.readNBytes(1000);
+      // another thread of the application starts a backup meanwhile, which needs the repository writable
+      assertThat(b.backup(BackupJob.builder().source(new TestSources.Source(1, 100, 6)).build())).isNotNull();
+      byte[] rest = reading.readAllBytes();
+      byte[] all = new byte[head.length + rest.length];
+      System.arraycopy(head, 0, all, 0, head.length);
+      System.arraycopy(rest, 0, all, head.length, rest.length);
+      assertThat(all).isEqualTo(TestSources.data("part-0", 300_000, 5));
+    }
   }
 
   @Test
@@ -393,6 +678,106 @@ class BackupsTest {
         .isInstanceOf(IntegrityException.class).hasMessageContaining("failed its verification and was removed");
     assertThat(backups.list()).isEmpty();
     assertThat(sink.keys("data/")).isEmpty();
+  }
+
+  @Test
+  void aTransformWhoseEncoderDoesNotCloseItsDownstreamStillStoresEveryByte() {
+    // a third-party encoder that breaks the contract of Transform.encode: close() neither flushes nor closes
+    io.backup4j.api.Transform xor = new TestSources.Xor().create(Map.of("with", "7"), null);
+    io.backup4j.api.Transform sloppy = new io.backup4j.api.Transform() {
+      @Override
+      public io.backup4j.api.TransformSpec spec() {
+        return xor.spec();
+      }
+
+      @Override
+      public java.io.OutputStream encode(java.io.OutputStream downstream) throws IOException {
+        java.io.OutputStream enc = xor.encode(downstream);
+        return new java.io.FilterOutputStream(enc) {
+          @Override
+          public void close() {}
+        };
+      }
+
+      @Override
+      public java.io.InputStream decode(java.io.InputStream upstream) throws IOException {
+        return xor.decode(upstream);
+      }
+    };
+    Manifest m = backups.backup(BackupJob.builder().source(new TestSources.Source(2, 5000, 9)).transform(sloppy).build());
+    assertThat(m.parts()).allSatisfy(p -> assertThat(p.storedSize()).isEqualTo(5000));
+    assertThat(sink.objects.get(m.parts().get(0).key())).hasSize(5000);
+    assertThat(restore(m, "t").get("part-1")).isEqualTo(TestSources.data("part-1", 5000, 9));
+  }
+
+  @Test
+  void anEncoderThatFailsToOpenLeavesNoPipelineThreadBehind() {
+    io.backup4j.api.Transform xor = new TestSources.Xor().create(Map.of("with", "7"), null);
+    io.backup4j.api.Transform failing = new io.backup4j.api.Transform() {
+      @Override
+      public io.backup4j.api.TransformSpec spec() {
+        return xor.spec();
+      }
+
+      @Override
+      public java.io.OutputStream encode(java.io.OutputStream downstream) throws IOException {
+        throw new IOException("cannot initialise the encoder");
+      }
+
+      @Override
+      public java.io.InputStream decode(java.io.InputStream upstream) throws IOException {
+        return xor.decode(upstream);
+      }
+    };
+    io.backup4j.api.BackupSource source = new io.backup4j.api.BackupSource() {
+      @Override
+      public String kind() {
+        return "test";
+      }
+
+      @Override
+      public String identity() {
+        return "test:encoder-failure";
+      }
+
+      @Override
+      public void backup(io.backup4j.api.BackupSession session) throws IOException {
+        try (PartWriter w = session.openPart("encoder-failure-part")) {
+          w.commit();
+        }
+      }
+    };
+    assertThatThrownBy(() -> backups.backup(BackupJob.builder().source(source).transform(failing).build()))
+        .hasMessageContaining("cannot initialise the encoder");
+    // the stage threads are stopped and joined before the failure is reported
+    assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().endsWith("-encoder-failure-part"));
+    assertThat(sink.keys("data/")).isEmpty();
+  }
+
+  @Test
+  void aBackupThatFailsItsVerificationButCannotBeRemovedIsReportedAsAnIntegrityFailure() {
+    sink.retainAllUntil = Instant.now().plusSeconds(3600); // every new object is immutable for an hour
+    io.backup4j.api.Transform xor = new TestSources.Xor().create(Map.of("with", "7"), null);
+    io.backup4j.api.Transform broken = new io.backup4j.api.Transform() {
+      @Override
+      public io.backup4j.api.TransformSpec spec() {
+        return xor.spec();
+      }
+
+      @Override
+      public java.io.OutputStream encode(java.io.OutputStream downstream) throws IOException {
+        return xor.encode(downstream);
+      }
+
+      @Override
+      public java.io.InputStream decode(java.io.InputStream upstream) throws IOException {
+        return new TestSources.Xor().create(Map.of("with", "8"), null).decode(upstream); // the wrong key
+      }
+    };
+    assertThatThrownBy(() -> backups.backup(BackupJob.builder().source(new TestSources.Source(1, 5000, 9)).transform(broken)
+        .verifyAfterBackup(true).build()))
+        .isInstanceOf(IntegrityException.class).hasMessageContaining("failed its verification")
+        .hasMessageContaining("could not be removed").hasMessageContaining("protected from deletion");
   }
 
   private static io.backup4j.api.Transform renamed(io.backup4j.api.Transform t, String name) {

@@ -36,6 +36,18 @@ final class MemorySink implements BackupSink {
   volatile boolean loseManifestAnswer;
   /** Whether retainedUntil hides the retention (a storage that only refuses at delete time). */
   volatile boolean hideRetention;
+  /** Simulates a commit of a catalog entry that was stored but answered with an I/O error (a lost response). */
+  volatile boolean failManifestAnswer;
+  /** How many following reads of catalog entries fail with an I/O error (the storage is unreachable). */
+  final AtomicLong failCatalogReads = new AtomicLong();
+  /** Retention of every data and catalog object (like an S3 bucket's default Object Lock retention), if set. */
+  volatile @org.jspecify.annotations.Nullable Instant retainAllUntil;
+  /** Lock objects committed so far. */
+  final AtomicLong lockCommits = new AtomicLong();
+  /** Whether deleting an in-flight marker fails with an I/O error. */
+  volatile boolean failPendingDeletes;
+  /** Runs once, before the next write of a lock object, then is cleared. */
+  volatile @org.jspecify.annotations.Nullable Runnable beforeLockWrite;
 
   @Override
   public String describe() {
@@ -45,6 +57,11 @@ final class MemorySink implements BackupSink {
   @Override
   public PartWriter openWrite(String key, WriteMode mode) {
     StorageKeys.validate(key);
+    Runnable hook = beforeLockWrite;
+    if (hook != null && key.startsWith("locks/")) {
+      beforeLockWrite = null;
+      hook.run();
+    }
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     OutputStream out = new OutputStream() {
       @Override
@@ -69,11 +86,15 @@ final class MemorySink implements BackupSink {
       }
 
       @Override
-      public void commit() {
+      public void commit() throws IOException {
         if (committed) {
           return;
         }
         byte[] bytes = buf.toByteArray();
+        if (mode == WriteMode.CREATE_ONLY && failManifestAnswer && key.startsWith("catalog/")) {
+          objects.put(key, bytes);
+          throw new IOException("connection reset (the object was stored, the answer was lost): " + key);
+        }
         if (mode == WriteMode.CREATE_ONLY && loseManifestAnswer && key.startsWith("catalog/")) {
           objects.put(key, bytes);
           throw new AlreadyExistsException("exists (the first answer was lost): " + key);
@@ -86,6 +107,9 @@ final class MemorySink implements BackupSink {
           objects.put(key, bytes);
         }
         committed = true;
+        if (key.startsWith("locks/")) {
+          lockCommits.incrementAndGet();
+        }
       }
 
       @Override
@@ -100,8 +124,11 @@ final class MemorySink implements BackupSink {
   }
 
   @Override
-  public InputStream openRead(String key) {
+  public InputStream openRead(String key) throws IOException {
     StorageKeys.validate(key);
+    if (key.startsWith("catalog/") && failCatalogReads.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+      throw new IOException("injected read failure of " + key);
+    }
     byte[] b = objects.get(key);
     if (b == null) {
       throw new NotFoundException("no object " + key);
@@ -135,9 +162,12 @@ final class MemorySink implements BackupSink {
   }
 
   @Override
-  public void delete(String key) {
+  public void delete(String key) throws IOException {
     StorageKeys.validate(key);
-    Instant until = retained.get(key);
+    if (failPendingDeletes && key.startsWith("pending/")) {
+      throw new IOException("injected delete failure of " + key);
+    }
+    Instant until = retentionOf(key);
     if (until != null && until.isAfter(Instant.now())) {
       throw new io.backup4j.api.AccessDeniedException("object " + key + " is retained until " + until);
     }
@@ -146,7 +176,12 @@ final class MemorySink implements BackupSink {
 
   @Override
   public Optional<Instant> retainedUntil(String key) {
-    return hideRetention ? Optional.empty() : Optional.ofNullable(retained.get(key));
+    return hideRetention ? Optional.empty() : Optional.ofNullable(retentionOf(key));
+  }
+
+  private @org.jspecify.annotations.Nullable Instant retentionOf(String key) {
+    Instant all = retainAllUntil;
+    return all != null && (key.startsWith("data/") || key.startsWith("catalog/")) ? all : retained.get(key);
   }
 
   @Override

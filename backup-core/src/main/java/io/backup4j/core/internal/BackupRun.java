@@ -126,11 +126,27 @@ public final class BackupRun implements BackupSession {
           !transforms.isEmpty());
       // Every stage gets its own thread behind a bounded pipe: storing, then each transform, so compression,
       // encryption, hashing and I/O overlap instead of taking turns on the source's thread.
-      OutputStream out = pipe(stored, "store");
-      for (int i = transforms.size() - 1; i >= 0; i--) {
-        OutputStream encoder = transforms.get(i).encode(out);
-        encoders.add(encoder);
-        out = pipe(encoder, transforms.get(i).name());
+      OutputStream out;
+      try {
+        out = pipe(stored, "store");
+        for (int i = transforms.size() - 1; i >= 0; i--) {
+          OutputStream encoder = transforms.get(i).encode(out);
+          encoders.add(encoder);
+          out = pipe(encoder, transforms.get(i).name());
+        }
+      } catch (IOException | RuntimeException | Error e) {
+        // an encoder that cannot start: stop the stage threads already running, or each waits forever
+        for (int i = pipes.size() - 1; i >= 0; i--) {
+          pipes.get(i).abort();
+        }
+        for (OutputStream encoder : encoders) {
+          try {
+            encoder.close(); // releases native contexts; its output goes nowhere
+          } catch (IOException | RuntimeException closing) {
+            e.addSuppressed(closing);
+          }
+        }
+        throw e;
       }
       this.encoded = out;
       this.raw = new HashingOutputStream(encoded);
@@ -161,6 +177,12 @@ public final class BackupRun implements BackupSession {
       cancellation.throwIfCancelled();
       front.flush();
       encoded.close(); // finishes the transforms' trailers; the sink stream stays open for commit
+      // Each encoder's close() should have closed the next stage; close them all anyway (idempotent), so an encoder
+      // that does not never leaves bytes in a pipe (a truncated object committed, a stage thread left waiting), and
+      // the counts and hashes read below are final.
+      for (int i = pipes.size() - 1; i >= 0; i--) {
+        pipes.get(i).close();
+      }
       target.commit();
       committed = true;
       open.decrementAndGet();

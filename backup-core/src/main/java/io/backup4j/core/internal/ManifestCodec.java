@@ -69,6 +69,31 @@ public final class ManifestCodec {
   }
 
   /**
+   * Reads the manifest stored under the catalog key {@code key} and checks that it belongs there: its id is the one
+   * the key names and every part lies under that backup's data prefix. A manifest copied or edited by hand could
+   * otherwise make {@code delete X} remove the parts of another backup.
+   *
+   * @throws IntegrityException if the manifest is unreadable or does not belong under {@code key}
+   */
+  public static Manifest readCatalog(byte[] json, String key) {
+    Manifest m = read(json, key);
+    BackupId expected = Layout.idOf(key, Layout.CATALOG);
+    if (expected == null || !expected.equals(m.id())) {
+      throw new IntegrityException("manifest " + key + " holds backup " + m.id()
+          + ": a catalog file was renamed, copied or edited by hand; move it back to " + Layout.manifest(m.id())
+          + " or remove it");
+    }
+    String prefix = Layout.dataPrefix(m.id());
+    for (PartInfo p : m.parts()) {
+      if (!p.key().startsWith(prefix) || p.key().length() == prefix.length()) {
+        throw new IntegrityException("manifest " + key + " names part '" + p.name() + "' at " + p.key()
+            + ", outside " + prefix + ": the manifest was edited by hand; restore it from a copy or remove it");
+      }
+    }
+    return m;
+  }
+
+  /**
    * Parses a manifest.
    *
    * @param origin where it was read from, for error messages

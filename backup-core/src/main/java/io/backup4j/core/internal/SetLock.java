@@ -45,6 +45,7 @@ public final class SetLock implements AutoCloseable {
   private final Instant acquiredAt = Instant.now();
   private ScheduledExecutorService heartbeat;
   private volatile boolean released;
+  private final Object renewal = new Object();
 
   private SetLock(BackupSink sink, String backupSet, Duration lease, String operation) {
     this.sink = sink;
@@ -101,7 +102,11 @@ public final class SetLock implements AutoCloseable {
   private static String staleReason(Map<String, String> h, Duration defaultLease) {
     String host = h.get("host");
     String pid = h.get("pid");
-    if (hostName().equals(host) && pid != null) {
+    String namespace = h.get("pidNamespace");
+    // Same host name is not enough to judge a pid: containers sharing the host's name (host networking) each have
+    // their own pid namespace, where a live owner's pid may not exist. Locks of older releases lack the field.
+    boolean samePids = namespace == null || namespace.equals(pidNamespace());
+    if (hostName().equals(host) && pid != null && samePids) {
       try {
         long p = Long.parseLong(pid);
         if (p != ProcessHandle.current().pid() && ProcessHandle.of(p).map(ProcessHandle::isAlive).orElse(false) == false) {
@@ -148,6 +153,7 @@ public final class SetLock implements AutoCloseable {
     m.put("owner", owner);
     m.put("host", hostName());
     m.put("pid", Long.toString(ProcessHandle.current().pid()));
+    m.put("pidNamespace", pidNamespace());
     m.put("operation", operation);
     m.put("acquiredAt", acquiredAt.toString());
     m.put("renewedAt", Instant.now().toString());
@@ -169,19 +175,39 @@ public final class SetLock implements AutoCloseable {
   }
 
   private void renew() {
-    if (released) {
-      return;
-    }
-    try {
-      Optional<Map<String, String>> h = readHolder(sink, key);
-      if (h.isEmpty() || !owner.equals(h.get().get("owner"))) {
-        LOG.error("the lock of backup set '{}' was taken away ({}); another process may be writing the same set",
-            backupSet, h.map(SetLock::describe).orElse("lock deleted"));
+    // exclusive with close(): a rewrite finishing after the release would recreate the lock, and this process (alive,
+    // so never judged stale) would then lock itself out of the set until the lease ran out
+    synchronized (renewal) {
+      if (released) {
         return;
       }
-      write(WriteMode.OVERWRITE);
-    } catch (IOException | RuntimeException e) {
-      LOG.warn("could not renew the lock of backup set '{}': {}", backupSet, e.toString());
+      try {
+        Optional<Map<String, String>> h = readHolder(sink, key);
+        if (h.isEmpty() || !owner.equals(h.get().get("owner"))) {
+          LOG.error("the lock of backup set '{}' was taken away ({}); another process may be writing the same set",
+              backupSet, h.map(SetLock::describe).orElse("lock deleted"));
+          return;
+        }
+        write(WriteMode.OVERWRITE);
+      } catch (IOException | RuntimeException e) {
+        LOG.warn("could not renew the lock of backup set '{}': {}", backupSet, e.toString());
+      }
+    }
+  }
+
+  /**
+   * Checks that this lock was not broken (as stale) or taken over since it was acquired, so a run that lost it does
+   * not commit: whoever broke it may have removed this run's in-flight data as leftovers of a dead run.
+   *
+   * @throws LockedException naming the new holder if the lock is no longer ours
+   */
+  public void checkHeld() throws IOException {
+    Optional<Map<String, String>> h = readHolder(sink, key);
+    if (h.isEmpty() || !owner.equals(h.get().get("owner"))) {
+      throw new LockedException("the lock of backup set '" + backupSet + "' was broken while this " + operation
+          + " held it (" + h.map(m -> "now held by " + describe(m)).orElse("deleted") + "), for example because this "
+          + "process was suspended longer than the lease; its in-flight data may have been removed, so it does not "
+          + "commit. Run it again");
     }
   }
 
@@ -193,11 +219,25 @@ public final class SetLock implements AutoCloseable {
     }
     released = true;
     if (heartbeat != null) {
-      heartbeat.shutdownNow();
+      heartbeat.shutdownNow(); // interrupts a renewal under way, which then fails or finishes quickly
     }
-    Optional<Map<String, String>> h = readHolder(sink, key);
-    if (h.isPresent() && owner.equals(h.get().get("owner"))) {
-      sink.delete(key);
+    synchronized (renewal) {
+      Optional<Map<String, String>> h = readHolder(sink, key);
+      if (h.isPresent() && owner.equals(h.get().get("owner"))) {
+        sink.delete(key);
+      }
+    }
+  }
+
+  /**
+   * This process's pid namespace ({@code pid:[4026531836]} on Linux), or {@code "unknown"} where there is none to
+   * read; a lock's pid is only checked by a process of the same namespace.
+   */
+  static String pidNamespace() {
+    try {
+      return Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString();
+    } catch (IOException | UnsupportedOperationException | SecurityException e) {
+      return "unknown";
     }
   }
 
