@@ -170,6 +170,50 @@ class CliTest {
   }
 
   @Test
+  void maintenanceCommandsPrintJsonWithJson() throws Exception {
+    assertThat(run("backup", "--source", "files:" + tree, "--repo", repo, "--set", "media").code()).isZero();
+    Result unlock = run("unlock", "--repo", repo, "--set", "media", "--json");
+    assertThat(unlock.code()).as(unlock.err()).isZero();
+    JsonNode u = new ObjectMapper().readTree(unlock.out());
+    assertThat(u.get("set").asText()).isEqualTo("media");
+    assertThat(u.get("wasLocked").asBoolean()).isFalse();
+    Result cleanup = run("cleanup", "--repo", repo, "--json");
+    assertThat(cleanup.code()).as(cleanup.err()).isZero();
+    assertThat(new ObjectMapper().readTree(cleanup.out()).get("removed").asInt()).isZero();
+  }
+
+  @Test
+  void latestInARepositoryOfSeveralSetsNeedsSetAndRestoresThatSet() throws Exception {
+    Path docs = dir.resolve("docs");
+    Files.createDirectories(docs);
+    Files.writeString(docs.resolve("letter.txt"), "dear");
+    assertThat(run("backup", "--source", "files:" + tree, "--repo", repo, "--set", "media").code()).isZero();
+    assertThat(run("backup", "--source", "files:" + docs, "--repo", repo, "--set", "docs").code()).isZero();
+    Path target = dir.resolve("media-restored");
+
+    // the newest backup belongs to another set: restoring it would put docs where media was meant to go
+    Result ambiguous = run("restore", "--repo", repo, "latest", "--target", target.toString());
+    assertThat(ambiguous.code()).as(ambiguous.err()).isEqualTo(ExitCodes.USAGE);
+    assertThat(ambiguous.err()).contains("docs").contains("media").contains("--set");
+    assertThat(target).doesNotExist();
+    assertThat(run("verify", "--repo", repo, "latest").code()).isEqualTo(ExitCodes.USAGE);
+
+    Result restore = run("restore", "--repo", repo, "latest", "--set", "media", "--target", target.toString());
+    assertThat(restore.code()).as(restore.err()).isZero();
+    assertThat(Files.readString(target.resolve("a/b/file.txt"))).isEqualTo("content ü");
+    assertThat(target.resolve("letter.txt")).doesNotExist();
+    Result verify = run("verify", "--repo", repo, "latest", "--set", "docs");
+    assertThat(verify.code()).as(verify.err()).isZero();
+    assertThat(run("verify", "--repo", repo, "latest", "--set", "nosuch").code()).isEqualTo(ExitCodes.NOT_FOUND);
+
+    String docsId = new ObjectMapper().readTree(run("list", "--repo", repo, "--set", "docs", "--json").out()).get(0)
+        .get("id").asText();
+    Result wrongSet = run("verify", "--repo", repo, docsId, "--set", "media");
+    assertThat(wrongSet.code()).isEqualTo(ExitCodes.USAGE);
+    assertThat(wrongSet.err()).contains("docs");
+  }
+
+  @Test
   void pluginsListsWhatIsInstalled() {
     Result r = run("plugins");
     assertThat(r.code()).isZero();
