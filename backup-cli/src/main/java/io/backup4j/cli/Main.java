@@ -18,7 +18,9 @@ import io.backup4j.core.KeepPolicy;
 import io.backup4j.core.ManifestJson;
 import io.backup4j.core.Providers;
 import io.backup4j.core.RestoreJob;
+import io.backup4j.crypto.AesGcmKeys;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -43,7 +45,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "backup4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Backs up and restores PostgreSQL, Redis and file trees into local or S3 storage.",
     subcommands = {Main.BackupCmd.class, Main.ListCmd.class, Main.VerifyCmd.class, Main.RestoreCmd.class,
-        Main.DeleteCmd.class, Main.PruneCmd.class, Main.UnlockCmd.class, Main.CleanupCmd.class, Main.PluginsCmd.class, DemoCommand.class},
+        Main.DeleteCmd.class, Main.PruneCmd.class, Main.UnlockCmd.class, Main.CleanupCmd.class, Main.PluginsCmd.class, Main.KeyCmd.class,
+        DemoCommand.class},
     footer = {"", "Exit codes: 0 ok, 1 internal error, 2 usage/configuration, 3 not found, 4 integrity failure,",
         "5 source/storage failure, 6 locked, 7 access denied (key/credentials), 130 cancelled."})
 public final class Main implements Callable<Integer> {
@@ -638,6 +641,68 @@ public final class Main implements Callable<Integer> {
       out.println("retention:  " + String.join(", ", p.retentionNames()));
       p.problems().forEach(pr -> out.println("problem:    " + pr));
       return ExitCodes.OK;
+    }
+  }
+
+  @Command(name = "key", description = "Create and inspect key files of the aes-gcm transform.",
+      subcommands = {KeyCmd.Generate.class, KeyCmd.Id.class})
+  static final class KeyCmd implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      throw new CommandLine.ParameterException(spec.commandLine(), "name what to do: key generate <file> or key id <file>");
+    }
+
+    @Command(name = "generate", description = {
+        "Write a fresh random 256-bit key (64 hex digits) into a new file readable by its owner only, and print its",
+        "key id. Never overwrites a file. Keep a copy of the key away from the backups: a lost key loses every backup",
+        "made with it. Use it with --transform aes-gcm:keyFile=<file>."})
+    static final class Generate implements Callable<Integer> {
+      @Parameters(paramLabel = "<file>", description = "The key file to create; it must not exist.")
+      Path file;
+      @Option(names = "--json", description = "Print {\"file\", \"keyId\"} as JSON.")
+      boolean json;
+
+      @Override
+      public Integer call() {
+        String id = AesGcmKeys.generateKeyFile(file);
+        if (json) {
+          ObjectNode n = JSON.createObjectNode();
+          n.put("file", file.toString());
+          n.put("keyId", id);
+          printJson(out, n);
+        } else {
+          out.println("wrote a new 256-bit key to " + file + " (key id " + id + "); keep a copy of it away from the "
+              + "backups: without it they cannot be restored");
+        }
+        return ExitCodes.OK;
+      }
+    }
+
+    @Command(name = "id", description = "Print the key id of a key file, as backups made with it record it.")
+    static final class Id implements Callable<Integer> {
+      @Parameters(paramLabel = "<file>", description = "The key file.")
+      Path file;
+      @Option(names = "--allow-insecure-key-file", description = "Accept a key file that others may read.")
+      boolean allowInsecure;
+      @Option(names = "--json", description = "Print {\"file\", \"keyId\"} as JSON.")
+      boolean json;
+
+      @Override
+      public Integer call() {
+        String id = AesGcmKeys.keyId(file, allowInsecure);
+        if (json) {
+          ObjectNode n = JSON.createObjectNode();
+          n.put("file", file.toString());
+          n.put("keyId", id);
+          printJson(out, n);
+        } else {
+          out.println(id);
+        }
+        return ExitCodes.OK;
+      }
     }
   }
 }

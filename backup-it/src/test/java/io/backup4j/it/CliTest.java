@@ -43,6 +43,39 @@ class CliTest {
   }
 
   @Test
+  void keyGenerateWritesAnOwnerOnlyKeyThatEncryptsAndRestoresAndNeverOverwrites() throws Exception {
+    Path key = dir.resolve("key");
+    Result gen = run("key", "generate", key.toString(), "--json");
+    assertThat(gen.code()).as(gen.err()).isZero();
+    String keyId = new ObjectMapper().readTree(gen.out()).get("keyId").asText();
+    assertThat(Files.readString(key)).matches("[0-9a-f]{64}\n");
+    assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(key)))
+        .isEqualTo("rw-------");
+    assertThat(gen.out() + gen.err()).doesNotContain(Files.readString(key).trim());
+    Result id = run("key", "id", key.toString());
+    assertThat(id.code()).as(id.err()).isZero();
+    assertThat(id.out().trim()).isEqualTo(keyId);
+
+    byte[] before = Files.readAllBytes(key);
+    Result again = run("key", "generate", key.toString());
+    assertThat(again.code()).isEqualTo(ExitCodes.CONFLICT);
+    assertThat(again.err()).contains("never overwritten");
+    assertThat(Files.readAllBytes(key)).isEqualTo(before);
+
+    Result b = run("backup", "--source", "files:" + tree, "--repo", repo, "--transform", "zstd",
+        "--transform", "aes-gcm:keyFile=" + key, "--json");
+    assertThat(b.code()).as(b.err()).isZero();
+    String backupId = new ObjectMapper().readTree(b.out()).get("id").asText();
+    assertThat(Files.readString(dir.resolve("repo/catalog/" + backupId + ".json"))).contains("\"" + keyId + "\"");
+    Path target = dir.resolve("restored");
+    Result r = run("restore", "--repo", repo, "latest", "--target", target.toString(),
+        "--transform-option", "aes-gcm:keyFile=" + key);
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(Files.readString(target.resolve("a/b/file.txt"))).isEqualTo("content ü");
+    assertThat(Files.readAllBytes(target.resolve("bin"))).isEqualTo(new byte[] {0, 1, 2, (byte) 255});
+  }
+
+  @Test
   void backupListVerifyRestoreDeleteRoundTrip() throws Exception {
     Result b = run("backup", "--source", "files:" + tree, "--repo", repo, "--label", "env=test", "--json");
     assertThat(b.code()).as(b.err()).isZero();
