@@ -11,13 +11,16 @@ import io.backup4j.api.ConfigurationException;
 import io.backup4j.api.ErrorCode;
 import io.backup4j.api.Manifest;
 import io.backup4j.api.Redaction;
+import io.backup4j.api.Secret;
 import io.backup4j.core.BackupJob;
 import io.backup4j.core.Backups;
 import io.backup4j.core.KeepPolicy;
 import io.backup4j.core.ManifestJson;
 import io.backup4j.core.Providers;
 import io.backup4j.core.RestoreJob;
+import io.backup4j.crypto.AesGcmKeys;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -26,6 +29,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -40,13 +45,19 @@ import picocli.CommandLine.Parameters;
 @Command(name = "backup4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Backs up and restores PostgreSQL, Redis and file trees into local or S3 storage.",
     subcommands = {Main.BackupCmd.class, Main.ListCmd.class, Main.VerifyCmd.class, Main.RestoreCmd.class,
-        Main.DeleteCmd.class, Main.PruneCmd.class, Main.UnlockCmd.class, Main.CleanupCmd.class, Main.PluginsCmd.class, DemoCommand.class},
+        Main.DeleteCmd.class, Main.PruneCmd.class, Main.UnlockCmd.class, Main.CleanupCmd.class, Main.PluginsCmd.class, Main.KeyCmd.class,
+        DemoCommand.class},
     footer = {"", "Exit codes: 0 ok, 1 internal error, 2 usage/configuration, 3 not found, 4 integrity failure,",
         "5 source/storage failure, 6 locked, 7 access denied (key/credentials), 130 cancelled."})
 public final class Main implements Callable<Integer> {
   static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   static volatile PrintStream out = System.out;
   static volatile PrintStream err = System.err;
+  /** How long a signal waits for the cancelled command to clean up before the JVM halts anyway. */
+  static final int CLEANUP_GRACE_SECONDS = 30;
+  /** Released when the current command has returned; see {@link #cancelOnSignal()}. */
+  private static volatile CountDownLatch finished = new CountDownLatch(0);
+  private static final List<Thread> SIGNAL_HOOKS = new ArrayList<>();
 
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
@@ -82,7 +93,13 @@ public final class Main implements Callable<Integer> {
       ex.getCommandLine().usage(err);
       return ExitCodes.USAGE;
     });
-    return cl.execute(args);
+    finished = new CountDownLatch(1);
+    try {
+      return cl.execute(args);
+    } finally {
+      finished.countDown(); // the command has cleaned up: a signal's shutdown hook may let the JVM halt now
+      removeSignalHooks();
+    }
   }
 
   @Override
@@ -115,10 +132,24 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--no-progress", description = "Do not draw a progress bar.")
     boolean noProgress;
 
+    @Option(names = "--secret-env", paramLabel = "<secret=ENV_VAR>",
+        description = "Hand a plugin the secret it asks for by name, read from an environment variable, e.g."
+            + " redis.password=REDIS_PASSWORD or s3.sseCustomerKey=SSE_KEY. The command line names the variable,"
+            + " never the secret.")
+    Map<String, String> secretEnv = new LinkedHashMap<>();
+
     Backups open(PrintStream err) {
       Backups.Builder b = Backups.builder().repository(repo)
           .listener(new ProgressPrinter(err, !noProgress && System.console() != null));
       repoOptions.forEach(b::repositoryOption);
+      secretEnv.forEach((name, variable) -> {
+        String value = System.getenv(variable);
+        if (value == null || value.isEmpty()) {
+          throw new ConfigurationException("--secret-env " + name + "=" + variable + ": the environment variable "
+              + variable + " is not set; export it (e.g. from a file readable only by you) before running backup4j");
+        }
+        b.secret(name, Secret.of(value));
+      });
       return b.build();
     }
   }
@@ -189,10 +220,45 @@ public final class Main implements Callable<Integer> {
     }
   }
 
+  /**
+   * A cancellation triggered by SIGINT/SIGTERM. The JVM halts as soon as its shutdown hooks return, so the hook does
+   * not merely cancel: it waits (at most {@link #CLEANUP_GRACE_SECONDS}) until the command has finished, so that the
+   * engine can discard the part in flight, its in-flight marker and the set's lock, and a restore its staging
+   * directory. Without the wait, each signal left those behind.
+   */
   static Cancellation cancelOnSignal() {
     Cancellation c = new Cancellation();
-    Runtime.getRuntime().addShutdownHook(new Thread(c::cancel, "backup4j-cancel"));
+    CountDownLatch done = finished;
+    PrintStream errStream = err;
+    Thread hook = new Thread(() -> {
+      errStream.println("interrupted: cancelling and cleaning up (at most " + CLEANUP_GRACE_SECONDS + " s)");
+      errStream.flush();
+      c.cancel();
+      try {
+        done.await(CLEANUP_GRACE_SECONDS, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "backup4j-cancel");
+    Runtime.getRuntime().addShutdownHook(hook);
+    synchronized (SIGNAL_HOOKS) {
+      SIGNAL_HOOKS.add(hook);
+    }
     return c;
+  }
+
+  /** Unregisters the hooks of a finished command, so repeated {@link #run} calls do not pile them up. */
+  private static void removeSignalHooks() {
+    synchronized (SIGNAL_HOOKS) {
+      for (Thread hook : SIGNAL_HOOKS) {
+        try {
+          Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException e) {
+          // the JVM is shutting down and the hook is running: it returns now that the latch is released
+        }
+      }
+      SIGNAL_HOOKS.clear();
+    }
   }
 
   @Command(name = "backup", description = "Take a backup of a source into a repository.")
@@ -300,6 +366,43 @@ public final class Main implements Callable<Integer> {
 
   /** Options for commands that decode backups. */
   static class DecodeOptions extends RepoOptions {
+    @Option(names = "--set", paramLabel = "<name>",
+        description = "The backup set that 'latest' means (needed when the repository holds several sets).")
+    @Nullable String set;
+
+    /**
+     * Resolves a backup id or {@code latest}. In a repository shared by several backup sets, the newest backup of
+     * the repository may belong to another set than the one the user means (the docs tree restored over the media
+     * tree), so there {@code latest} needs {@code --set}.
+     */
+    Manifest resolve(Backups backups, String idOrLatest) {
+      if (!"latest".equals(idOrLatest)) {
+        Manifest m = backups.resolve(idOrLatest);
+        if (set != null && !set.equals(m.backupSet())) {
+          throw new ConfigurationException("backup " + m.id() + " belongs to set " + m.backupSet() + ", not to --set "
+              + set + "; give the id of a backup of " + set + " or drop --set");
+        }
+        return m;
+      }
+      List<Manifest> all = backups.list();
+      if (set == null) {
+        java.util.SortedSet<String> sets = new java.util.TreeSet<>();
+        all.forEach(m -> sets.add(m.backupSet()));
+        if (sets.size() > 1) {
+          throw new ConfigurationException("'latest' is ambiguous: the repository holds backups of " + sets.size()
+              + " sets (" + String.join(", ", sets) + "); choose one with --set NAME, or give a backup id"
+              + " (`backup4j list` shows them)");
+        }
+        return all.isEmpty() ? backups.resolve("latest") : all.get(all.size() - 1);
+      }
+      List<Manifest> ofSet = all.stream().filter(m -> m.backupSet().equals(set)).toList();
+      if (ofSet.isEmpty()) {
+        throw new io.backup4j.api.NotFoundException("there is no backup of set " + set + " in the repository;"
+            + " `backup4j list` shows the sets it holds");
+      }
+      return ofSet.get(ofSet.size() - 1);
+    }
+
     @Option(names = "--transform-option", paramLabel = "<name:k=v,...>",
         description = "Parameter for a recorded transform at read time, e.g. aes-gcm:keyFile=/etc/backup4j/key")
     List<String> transformOptions = new ArrayList<>();
@@ -322,7 +425,7 @@ public final class Main implements Callable<Integer> {
     @Override
     public Integer call() {
       try (Backups backups = open(err)) {
-        Manifest m = backups.resolve(id);
+        Manifest m = resolve(backups, id);
         Backups.VerifyReport r = backups.verify(m.id(), transformOptionMap());
         if (json) {
           ObjectNode n = summary(m);
@@ -382,7 +485,7 @@ public final class Main implements Callable<Integer> {
         throw new ConfigurationException("give exactly one of --target <uri-or-directory> or --target-dir <directory>");
       }
       try (Backups backups = open(err)) {
-        Manifest m = backups.resolve(id);
+        Manifest m = resolve(backups, id);
         String where = target != null ? target : targetDir;
         RestoreJob.Builder job = RestoreJob.builder(where).verifyFirst(verifyFirst).cancellation(cancelOnSignal());
         options.forEach(job::option);
@@ -491,7 +594,14 @@ public final class Main implements Callable<Integer> {
       };
       try (Backups backups = open(err)) {
         int removed = backups.cleanupIncompleteWrites(d);
-        out.println("removed " + removed + " leftover(s) of interrupted writes older than " + olderThan);
+        if (json) {
+          ObjectNode result = JSON.createObjectNode();
+          result.put("removed", removed);
+          result.put("olderThan", olderThan);
+          printJson(out, result);
+        } else {
+          out.println("removed " + removed + " leftover(s) of interrupted writes older than " + olderThan);
+        }
       }
       return ExitCodes.OK;
     }
@@ -506,7 +616,15 @@ public final class Main implements Callable<Integer> {
     public Integer call() {
       try (Backups backups = open(err)) {
         var holder = backups.breakLock(set);
-        out.println(holder.map(h -> "removed the lock of " + set + " held by " + h).orElse("backup set " + set + " was not locked"));
+        if (json) {
+          ObjectNode n = JSON.createObjectNode();
+          n.put("set", set);
+          n.put("wasLocked", holder.isPresent());
+          holder.ifPresent(h -> n.put("holder", h));
+          printJson(out, n);
+        } else {
+          out.println(holder.map(h -> "removed the lock of " + set + " held by " + h).orElse("backup set " + set + " was not locked"));
+        }
       }
       return ExitCodes.OK;
     }
@@ -523,6 +641,68 @@ public final class Main implements Callable<Integer> {
       out.println("retention:  " + String.join(", ", p.retentionNames()));
       p.problems().forEach(pr -> out.println("problem:    " + pr));
       return ExitCodes.OK;
+    }
+  }
+
+  @Command(name = "key", description = "Create and inspect key files of the aes-gcm transform.",
+      subcommands = {KeyCmd.Generate.class, KeyCmd.Id.class})
+  static final class KeyCmd implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      throw new CommandLine.ParameterException(spec.commandLine(), "name what to do: key generate <file> or key id <file>");
+    }
+
+    @Command(name = "generate", description = {
+        "Write a fresh random 256-bit key (64 hex digits) into a new file readable by its owner only, and print its",
+        "key id. Never overwrites a file. Keep a copy of the key away from the backups: a lost key loses every backup",
+        "made with it. Use it with --transform aes-gcm:keyFile=<file>."})
+    static final class Generate implements Callable<Integer> {
+      @Parameters(paramLabel = "<file>", description = "The key file to create; it must not exist.")
+      Path file;
+      @Option(names = "--json", description = "Print {\"file\", \"keyId\"} as JSON.")
+      boolean json;
+
+      @Override
+      public Integer call() {
+        String id = AesGcmKeys.generateKeyFile(file);
+        if (json) {
+          ObjectNode n = JSON.createObjectNode();
+          n.put("file", file.toString());
+          n.put("keyId", id);
+          printJson(out, n);
+        } else {
+          out.println("wrote a new 256-bit key to " + file + " (key id " + id + "); keep a copy of it away from the "
+              + "backups: without it they cannot be restored");
+        }
+        return ExitCodes.OK;
+      }
+    }
+
+    @Command(name = "id", description = "Print the key id of a key file, as backups made with it record it.")
+    static final class Id implements Callable<Integer> {
+      @Parameters(paramLabel = "<file>", description = "The key file.")
+      Path file;
+      @Option(names = "--allow-insecure-key-file", description = "Accept a key file that others may read.")
+      boolean allowInsecure;
+      @Option(names = "--json", description = "Print {\"file\", \"keyId\"} as JSON.")
+      boolean json;
+
+      @Override
+      public Integer call() {
+        String id = AesGcmKeys.keyId(file, allowInsecure);
+        if (json) {
+          ObjectNode n = JSON.createObjectNode();
+          n.put("file", file.toString());
+          n.put("keyId", id);
+          printJson(out, n);
+        } else {
+          out.println(id);
+        }
+        return ExitCodes.OK;
+      }
     }
   }
 }

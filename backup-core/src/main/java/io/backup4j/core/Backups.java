@@ -182,7 +182,16 @@ public final class Backups implements AutoCloseable {
       lock.checkHeld();
       writeManifest(sink, manifest);
       committed = true;
-      sink.delete(Layout.pending(id));
+      try {
+        sink.delete(Layout.pending(id));
+      } catch (IOException | RuntimeException e) {
+        // the backup is complete: the next run of the set removes a marker whose manifest exists
+        String msg = "backup " + id + " is committed, but its in-flight marker " + Layout.pending(id)
+            + " could not be removed (" + Redaction.redact(e.toString()) + "); the next backup of set " + set
+            + " removes it";
+        LOG.warn("{}", msg);
+        events.emit(new BackupEvent.Warning(Operation.BACKUP, id, msg));
+      }
       if (job.verifyAfterBackup()) {
         // with the run's own transform instances: they hold the keys, which the manifest never records
         try {
@@ -206,7 +215,14 @@ public final class Backups implements AutoCloseable {
       events.emit(new BackupEvent.Finished(Operation.BACKUP, id, manifest.rawSize(), manifest.storedSize(),
           Duration.between(started, Instant.now())));
       if (job.retention().isPresent()) {
-        applyRetentionLocked(sink, set, job.retention().get(), id);
+        try {
+          applyRetentionLocked(sink, set, job.retention().get(), id);
+        } catch (RuntimeException e) {
+          // say plainly that the backup itself is fine: a caller must not retry it or take it for lost
+          BackupException cause = asBackupException(e, "applying retention to set " + set);
+          throw new BackupException(cause.code(), "backup " + id + " is committed and restorable, but applying "
+              + "retention to set " + set + " afterwards failed: " + cause.getMessage(), cause);
+        }
       }
       return manifest;
     } catch (RuntimeException | IOException | Error e) {

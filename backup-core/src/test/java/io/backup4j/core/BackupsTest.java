@@ -455,6 +455,33 @@ class BackupsTest {
   }
 
   @Test
+  void aRetentionFailureAfterTheCommitSaysTheBackupIsCommittedAndKeepsIt() {
+    Manifest first = backup(1, 10, 1);
+    BackupJob job = BackupJob.builder().source(new TestSources.Source(1, 10, 2))
+        .retention(KeepPolicy.parse("last=1")).build();
+    sink.failCatalogReads.set(1000); // retention cannot read the catalog
+    assertThatThrownBy(() -> backups.backup(job)).isInstanceOf(io.backup4j.api.BackupException.class)
+        .hasMessageContaining("is committed and restorable, but applying retention");
+    sink.failCatalogReads.set(0);
+    List<Manifest> all = backups.list();
+    assertThat(all).hasSize(2).extracting(Manifest::id).contains(first.id());
+    assertThat(restore(all.get(1), "t").get("part-0")).isEqualTo(TestSources.data("part-0", 10, 2));
+  }
+
+  @Test
+  void aMarkerThatCannotBeRemovedAfterTheCommitIsAWarningAndTheNextRunRemovesIt() {
+    sink.failPendingDeletes = true;
+    Manifest m = backup(1, 10, 1);
+    assertThat(events).anyMatch(e -> e instanceof BackupEvent.Warning w && w.message().contains("is committed"));
+    assertThat(sink.keys("pending/")).containsExactly(Layout.pending(m.id()));
+    sink.failPendingDeletes = false;
+    Manifest next = backup(1, 10, 1); // the same source, so the same backup set
+    assertThat(sink.keys("pending/")).isEmpty();
+    assertThat(backups.list()).extracting(Manifest::id).containsExactly(m.id(), next.id());
+    assertThat(restore(m, "t").get("part-0")).isEqualTo(TestSources.data("part-0", 10, 1));
+  }
+
+  @Test
   void aCreateOnlyManifestWriteWhoseAnswerWasLostStillCommits() {
     sink.loseManifestAnswer = true;
     Manifest m = backup(2, 1000, 3);

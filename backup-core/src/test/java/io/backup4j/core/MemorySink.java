@@ -44,6 +44,8 @@ final class MemorySink implements BackupSink {
   volatile @org.jspecify.annotations.Nullable Instant retainAllUntil;
   /** Lock objects committed so far. */
   final AtomicLong lockCommits = new AtomicLong();
+  /** Whether deleting an in-flight marker fails with an I/O error. */
+  volatile boolean failPendingDeletes;
   /** Runs once, before the next write of a lock object, then is cleared. */
   volatile @org.jspecify.annotations.Nullable Runnable beforeLockWrite;
 
@@ -160,8 +162,11 @@ final class MemorySink implements BackupSink {
   }
 
   @Override
-  public void delete(String key) {
+  public void delete(String key) throws IOException {
     StorageKeys.validate(key);
+    if (failPendingDeletes && key.startsWith("pending/")) {
+      throw new IOException("injected delete failure of " + key);
+    }
     Instant until = retentionOf(key);
     if (until != null && until.isAfter(Instant.now())) {
       throw new io.backup4j.api.AccessDeniedException("object " + key + " is retained until " + until);

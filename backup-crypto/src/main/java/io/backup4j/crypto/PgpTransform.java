@@ -210,9 +210,62 @@ final class PgpTransform implements Transform {
     return new LazyDecoder(upstream);
   }
 
+  /**
+   * Remembers the last failure of the stored stream itself. BouncyCastle reports such failures like damage (or
+   * swallows them and then finds the message truncated); with this, a dropped storage connection surfaces as the
+   * IOException it is (retrying may help) instead of an IntegrityException that calls a good backup damaged.
+   */
+  private static final class TrackingInputStream extends java.io.FilterInputStream {
+    private @Nullable IOException failure;
+
+    TrackingInputStream(InputStream in) {
+      super(in);
+    }
+
+    @Override
+    public int read() throws IOException {
+      try {
+        return in.read();
+      } catch (IOException e) {
+        failure = e;
+        throw e;
+      }
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      try {
+        return in.read(b, off, len);
+      } catch (IOException e) {
+        failure = e;
+        throw e;
+      }
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+      try {
+        return in.skip(n);
+      } catch (IOException e) {
+        failure = e;
+        throw e;
+      }
+    }
+
+    @Override
+    public int available() throws IOException {
+      try {
+        return in.available();
+      } catch (IOException e) {
+        failure = e;
+        throw e;
+      }
+    }
+  }
+
   /** Reads the packet headers on first read, so a wrong key fails before any plaintext. */
   private final class LazyDecoder extends InputStream {
-    private final InputStream upstream;
+    private final TrackingInputStream upstream;
     private @Nullable InputStream literal;
     private @Nullable PGPEncryptedData encrypted;
     private @Nullable InputStream message;
@@ -220,7 +273,21 @@ final class PgpTransform implements Transform {
     private boolean closed;
 
     LazyDecoder(InputStream upstream) {
-      this.upstream = Objects.requireNonNull(upstream, "upstream is null");
+      this.upstream = new TrackingInputStream(Objects.requireNonNull(upstream, "upstream is null"));
+    }
+
+    /** Throws the stored stream's own failure, if it failed: then {@code e} is a consequence, not damage. */
+    private void rethrowStorageFailure(Throwable e) throws IOException {
+      IOException f = upstream.failure;
+      if (f == null) {
+        return;
+      }
+      if (f == e) {
+        throw f;
+      }
+      IOException io = new IOException("pgp: reading the stored message failed: " + f.getMessage(), f);
+      io.addSuppressed(e);
+      throw io;
     }
 
     @Override
@@ -249,6 +316,7 @@ final class PgpTransform implements Transform {
       try {
         n = Objects.requireNonNull(literal).read(b, off, len);
       } catch (IOException | RuntimeException e) {
+        rethrowStorageFailure(e);
         throw new IntegrityException("pgp: the OpenPGP message is truncated or damaged: " + e.getMessage(), e);
       }
       if (n < 0) {
@@ -258,22 +326,25 @@ final class PgpTransform implements Transform {
       return n;
     }
 
-    private void verifyIntegrity() {
+    private void verifyIntegrity() throws IOException {
       PGPEncryptedData ed = Objects.requireNonNull(encrypted);
       boolean ok;
       try {
         ok = ed.verify();
       } catch (PGPException | IOException e) {
+        rethrowStorageFailure(e);
         throw new IntegrityException("pgp: the integrity check (MDC) could not be completed: the message is"
             + " truncated or damaged", e);
       }
       if (!ok) {
+        rethrowStorageFailure(new IOException("MDC mismatch"));
         throw new IntegrityException("pgp: the integrity check (MDC) failed: the message was altered or truncated");
       }
       int next;
       try {
         next = Objects.requireNonNull(message).read();
       } catch (IOException e) {
+        rethrowStorageFailure(e);
         throw new IntegrityException("pgp: damaged data after the encrypted message", e);
       }
       if (next >= 0) {
@@ -310,13 +381,17 @@ final class PgpTransform implements Transform {
         }
         literal = data.getInputStream();
       } catch (PGPException e) {
+        rethrowStorageFailure(e);
         throw new IntegrityException("pgp: the OpenPGP message cannot be decoded (truncated or damaged)", e);
       } catch (IOException e) {
+        rethrowStorageFailure(e);
         throw new IntegrityException("pgp: the OpenPGP message cannot be parsed (truncated or damaged): "
             + e.getMessage(), e);
       } catch (io.backup4j.api.BackupException e) {
+        rethrowStorageFailure(e);
         throw e;
       } catch (RuntimeException e) {
+        rethrowStorageFailure(e);
         // BouncyCastle's parser throws unchecked exceptions on garbage
         throw new IntegrityException("pgp: the object is not a valid OpenPGP message: " + e, e);
       }

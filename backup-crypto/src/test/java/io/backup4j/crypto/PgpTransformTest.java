@@ -120,10 +120,83 @@ class PgpTransformTest {
   }
 
   @Test
-  void appendedBytesAfterTheMessageFail() throws IOException {
+  void truncationAtAPartialPacketBoundaryFailsBeforeEof() throws IOException {
+    Transform t = passphrase(PASS);
+    byte[] sealed = Streams.encode(t, Streams.random(200_000, 4));
+    // Walk the packets: the SKESK (new-format header, one-octet length), then the SEIPD in partial-length chunks.
+    // A cut right before or right after a chunk's length octet leaves a stream of whole packets-so-far.
+    int pos = 0;
+    assertThat(sealed[pos] & 0xFF).as("SKESK tag").isEqualTo(0xC3);
+    pos += 2 + (sealed[pos + 1] & 0xFF);
+    assertThat(sealed[pos] & 0xFF).as("SEIPD tag").isEqualTo(0xD2);
+    pos++;
+    java.util.List<Integer> cuts = new java.util.ArrayList<>();
+    while ((sealed[pos] & 0xFF) >= 224 && (sealed[pos] & 0xFF) < 255) {
+      cuts.add(pos);
+      cuts.add(pos + 1);
+      pos += 1 + (1 << (sealed[pos] & 0x1F));
+    }
+    cuts.add(pos);
+    assertThat(cuts).as("the 200 KB message spans several partial packets").hasSizeGreaterThan(4);
+    for (int cut : cuts) {
+      assertThat(Streams.decodeUntilFailure(t, Arrays.copyOf(sealed, cut)).failure()).as("cut at %d", cut)
+          .isInstanceOf(IntegrityException.class);
+    }
+  }
+
+  /** An upstream that fails like a dropped storage connection after {@code failAt} bytes. */
+  static final class FailingUpstream extends java.io.InputStream {
+    final java.io.InputStream in;
+    final int failAt;
+    int read;
+
+    FailingUpstream(byte[] data, int failAt) {
+      this.in = new java.io.ByteArrayInputStream(data);
+      this.failAt = failAt;
+    }
+
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      if (read >= failAt) {
+        throw new IOException("connection reset by storage");
+      }
+      int n = in.read(b, off, Math.min(len, failAt - read));
+      read += Math.max(n, 0);
+      return n;
+    }
+  }
+
+  @ParameterizedTest(name = "storage fails after {0} bytes")
+  @ValueSource(ints = {10, 150_000, -1})
+  void aStorageReadFailureIsAnIoErrorNotDamage(int failAt) throws IOException {
+    Transform t = passphrase(PASS);
+    byte[] sealed = Streams.encode(t, Streams.random(200_000, 6));
+    int at = failAt < 0 ? sealed.length : failAt; // -1: fails when asked for more after the last byte
+    Throwable failure = null;
+    try (java.io.InputStream in = t.decode(new FailingUpstream(sealed, at))) {
+      in.transferTo(java.io.OutputStream.nullOutputStream());
+    } catch (IOException | RuntimeException e) {
+      failure = e;
+    }
+    // damage must be reported as damage, but a dropped connection is not damage: retrying later may succeed
+    assertThat(failure).isInstanceOf(IOException.class).isNotInstanceOf(IntegrityException.class)
+        .hasMessageContaining("connection reset by storage");
+  }
+
+  @ParameterizedTest(name = "{0} byte(s) appended")
+  @ValueSource(ints = {1, 2, 7, 100})
+  void appendedBytesAfterTheMessageFail(int appended) throws IOException {
     Transform t = passphrase(PASS);
     byte[] sealed = Streams.encode(t, Streams.random(10_000, 3));
-    byte[] d = Arrays.copyOf(sealed, sealed.length + 7);
+    byte[] d = Arrays.copyOf(sealed, sealed.length + appended);
+    assertThat(Streams.decodeUntilFailure(t, d).failure()).isInstanceOf(IntegrityException.class);
+    Arrays.fill(d, sealed.length, d.length, (byte) 0xA5);
     assertThat(Streams.decodeUntilFailure(t, d).failure()).isInstanceOf(IntegrityException.class);
   }
 

@@ -43,6 +43,39 @@ class CliTest {
   }
 
   @Test
+  void keyGenerateWritesAnOwnerOnlyKeyThatEncryptsAndRestoresAndNeverOverwrites() throws Exception {
+    Path key = dir.resolve("key");
+    Result gen = run("key", "generate", key.toString(), "--json");
+    assertThat(gen.code()).as(gen.err()).isZero();
+    String keyId = new ObjectMapper().readTree(gen.out()).get("keyId").asText();
+    assertThat(Files.readString(key)).matches("[0-9a-f]{64}\n");
+    assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(key)))
+        .isEqualTo("rw-------");
+    assertThat(gen.out() + gen.err()).doesNotContain(Files.readString(key).trim());
+    Result id = run("key", "id", key.toString());
+    assertThat(id.code()).as(id.err()).isZero();
+    assertThat(id.out().trim()).isEqualTo(keyId);
+
+    byte[] before = Files.readAllBytes(key);
+    Result again = run("key", "generate", key.toString());
+    assertThat(again.code()).isEqualTo(ExitCodes.CONFLICT);
+    assertThat(again.err()).contains("never overwritten");
+    assertThat(Files.readAllBytes(key)).isEqualTo(before);
+
+    Result b = run("backup", "--source", "files:" + tree, "--repo", repo, "--transform", "zstd",
+        "--transform", "aes-gcm:keyFile=" + key, "--json");
+    assertThat(b.code()).as(b.err()).isZero();
+    String backupId = new ObjectMapper().readTree(b.out()).get("id").asText();
+    assertThat(Files.readString(dir.resolve("repo/catalog/" + backupId + ".json"))).contains("\"" + keyId + "\"");
+    Path target = dir.resolve("restored");
+    Result r = run("restore", "--repo", repo, "latest", "--target", target.toString(),
+        "--transform-option", "aes-gcm:keyFile=" + key);
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(Files.readString(target.resolve("a/b/file.txt"))).isEqualTo("content ü");
+    assertThat(Files.readAllBytes(target.resolve("bin"))).isEqualTo(new byte[] {0, 1, 2, (byte) 255});
+  }
+
+  @Test
   void backupListVerifyRestoreDeleteRoundTrip() throws Exception {
     Result b = run("backup", "--source", "files:" + tree, "--repo", repo, "--label", "env=test", "--json");
     assertThat(b.code()).as(b.err()).isZero();
@@ -167,6 +200,50 @@ class CliTest {
     Result prune = run("prune", "--repo", repo, "--set", "media", "--keep", "last=1");
     assertThat(prune.code()).as(prune.err()).isZero();
     assertThat(new ObjectMapper().readTree(run("list", "--repo", repo, "--json").out())).hasSize(1);
+  }
+
+  @Test
+  void maintenanceCommandsPrintJsonWithJson() throws Exception {
+    assertThat(run("backup", "--source", "files:" + tree, "--repo", repo, "--set", "media").code()).isZero();
+    Result unlock = run("unlock", "--repo", repo, "--set", "media", "--json");
+    assertThat(unlock.code()).as(unlock.err()).isZero();
+    JsonNode u = new ObjectMapper().readTree(unlock.out());
+    assertThat(u.get("set").asText()).isEqualTo("media");
+    assertThat(u.get("wasLocked").asBoolean()).isFalse();
+    Result cleanup = run("cleanup", "--repo", repo, "--json");
+    assertThat(cleanup.code()).as(cleanup.err()).isZero();
+    assertThat(new ObjectMapper().readTree(cleanup.out()).get("removed").asInt()).isZero();
+  }
+
+  @Test
+  void latestInARepositoryOfSeveralSetsNeedsSetAndRestoresThatSet() throws Exception {
+    Path docs = dir.resolve("docs");
+    Files.createDirectories(docs);
+    Files.writeString(docs.resolve("letter.txt"), "dear");
+    assertThat(run("backup", "--source", "files:" + tree, "--repo", repo, "--set", "media").code()).isZero();
+    assertThat(run("backup", "--source", "files:" + docs, "--repo", repo, "--set", "docs").code()).isZero();
+    Path target = dir.resolve("media-restored");
+
+    // the newest backup belongs to another set: restoring it would put docs where media was meant to go
+    Result ambiguous = run("restore", "--repo", repo, "latest", "--target", target.toString());
+    assertThat(ambiguous.code()).as(ambiguous.err()).isEqualTo(ExitCodes.USAGE);
+    assertThat(ambiguous.err()).contains("docs").contains("media").contains("--set");
+    assertThat(target).doesNotExist();
+    assertThat(run("verify", "--repo", repo, "latest").code()).isEqualTo(ExitCodes.USAGE);
+
+    Result restore = run("restore", "--repo", repo, "latest", "--set", "media", "--target", target.toString());
+    assertThat(restore.code()).as(restore.err()).isZero();
+    assertThat(Files.readString(target.resolve("a/b/file.txt"))).isEqualTo("content ü");
+    assertThat(target.resolve("letter.txt")).doesNotExist();
+    Result verify = run("verify", "--repo", repo, "latest", "--set", "docs");
+    assertThat(verify.code()).as(verify.err()).isZero();
+    assertThat(run("verify", "--repo", repo, "latest", "--set", "nosuch").code()).isEqualTo(ExitCodes.NOT_FOUND);
+
+    String docsId = new ObjectMapper().readTree(run("list", "--repo", repo, "--set", "docs", "--json").out()).get(0)
+        .get("id").asText();
+    Result wrongSet = run("verify", "--repo", repo, docsId, "--set", "media");
+    assertThat(wrongSet.code()).isEqualTo(ExitCodes.USAGE);
+    assertThat(wrongSet.err()).contains("docs");
   }
 
   @Test

@@ -42,6 +42,8 @@ final class PartBuffer {
   private long size;
   private byte @Nullable [] digest;
   private boolean released;
+  /** Streams of the spool file handed to the SDK; closed at the latest by {@link #release()}. */
+  private final List<InputStream> openStreams = new ArrayList<>();
 
   PartBuffer(long capacity, long memoryLimit, Path temporaryDirectory) throws IOException {
     this.capacity = capacity;
@@ -124,18 +126,38 @@ final class PartBuffer {
     return digest.clone();
   }
 
-  /** A provider of fresh streams over the content, one per SDK attempt. */
+  /**
+   * A provider of fresh streams over the content, one per SDK attempt. For a spool file each call closes the stream
+   * the previous call returned, as the SDK's own file provider does: the SDK closes only the last one (the
+   * {@link ContentStreamProvider} contract), and an unclosed stream would hold a descriptor, and the deleted file's
+   * disk space, until a garbage collection. Heap streams hold no resources and are left alone.
+   */
   ContentStreamProvider contentProvider() {
-    return this::newStream;
+    return new ContentStreamProvider() {
+      private @Nullable InputStream last;
+
+      @Override
+      public InputStream newStream() {
+        synchronized (PartBuffer.this) {
+          if (file != null) {
+            closeQuietly(last);
+          }
+          last = PartBuffer.this.newStream();
+          return last;
+        }
+      }
+    };
   }
 
-  private InputStream newStream() {
+  private synchronized InputStream newStream() {
     if (released) {
       throw new IllegalStateException("part buffer already released");
     }
     if (file != null) {
       try {
-        return Files.newInputStream(file);
+        InputStream in = Files.newInputStream(file);
+        openStreams.add(in);
+        return in;
       } catch (IOException e) {
         throw new java.io.UncheckedIOException(e);
       }
@@ -148,22 +170,38 @@ final class PartBuffer {
     return new SequenceInputStream(Collections.enumeration(parts));
   }
 
-  /** Drops the content and deletes the spool file. Idempotent. */
-  void release() {
+  /** Drops the content, closes the streams handed out and deletes the spool file. Idempotent. */
+  synchronized void release() {
     if (released) {
       return;
     }
     released = true;
     chunks.clear();
+    openStreams.forEach(PartBuffer::closeQuietly);
+    openStreams.clear();
     try {
       if (fileOut != null) {
         fileOut.close();
       }
+    } catch (IOException e) {
+      // closing flushes buffered bytes, which fails again on a full disk: the file is deleted all the same
+    }
+    try {
       if (file != null) {
         Files.deleteIfExists(file);
       }
     } catch (IOException e) {
       // best effort: the file is in the private temporary directory and holds no secret beyond the data itself
+    }
+  }
+
+  private static void closeQuietly(@Nullable InputStream in) {
+    if (in != null) {
+      try {
+        in.close();
+      } catch (IOException e) {
+        // a read-only stream of our own file or heap chunks: nothing is lost
+      }
     }
   }
 }

@@ -65,6 +65,8 @@ final class S3PartWriter implements PartWriter {
   private @Nullable String uploadId;
   private volatile @Nullable Throwable failure;
   private boolean committed;
+  /** A commit failed: its buffers are gone, so the writer refuses to write or commit again. */
+  private boolean commitFailed;
   private boolean closed;
 
   S3PartWriter(S3Sink sink, String key, WriteMode mode, boolean conditional) {
@@ -97,8 +99,9 @@ final class S3PartWriter implements PartWriter {
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
       java.util.Objects.checkFromIndexSize(off, len, b.length);
-      if (streamClosed || closed || committed) {
-        throw new IOException("the writer of " + sink.location(key) + " is " + (committed ? "committed" : "closed"));
+      if (streamClosed || closed || committed || commitFailed) {
+        throw new IOException("the writer of " + sink.location(key) + " is " + (committed ? "committed"
+            : commitFailed ? "failed" : "closed"));
       }
       checkFailure();
       while (len > 0) {
@@ -232,6 +235,11 @@ final class S3PartWriter implements PartWriter {
     if (closed) {
       throw new IOException("the writer of " + sink.location(key) + " was closed without commit; nothing was written");
     }
+    if (commitFailed) {
+      // the failed attempt aborted the upload and released the bytes: committing now would publish what is left
+      throw new IOException("an earlier commit of " + sink.location(key) + " failed and nothing was written; write"
+          + " the object again with a new writer");
+    }
     try {
       checkFailure();
       PartBuffer last = current != null ? current : newBuffer();
@@ -248,6 +256,7 @@ final class S3PartWriter implements PartWriter {
       }
       committed = true;
     } catch (IOException | RuntimeException e) {
+      commitFailed = true;
       abort();
       throw e;
     }
@@ -411,35 +420,51 @@ final class S3PartWriter implements PartWriter {
     }
   }
 
-  /** Waits for in-flight parts, aborts the multipart upload and frees every buffer. Never throws. */
+  /**
+   * Waits for in-flight parts, aborts the multipart upload and frees every buffer. Never throws. Runs to the end on
+   * an interrupted thread too (a caller cancelled with {@code Future.cancel(true)}): the SDK refuses to send a request
+   * while the thread's interrupt flag is set, which would leave the upload's parts stored and billed, so the flag is
+   * cleared for the clean-up and set again afterwards.
+   */
   private void abort() {
-    for (Future<CompletedPart> f : inFlight) {
-      try {
-        f.get();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      } catch (ExecutionException | RuntimeException e) {
-        // already recorded as the failure
-      }
-    }
-    inFlight.clear();
-    String id = uploadId;
-    if (id != null) {
-      uploadId = null;
-      try {
-        sink.s3.abortMultipartUpload(b -> b.bucket(sink.bucket).key(objectKey).uploadId(id));
-      } catch (SdkException e) {
-        if (!"NoSuchUpload".equals(S3Errors.code(e))) {
-          LOG.warn("could not abort the multipart upload {} of {} ({}); its parts stay billed until "
-              + "S3Sink.cleanup (backup4j s3 cleanup) or a lifecycle rule removes them", id, sink.location(key),
-              S3Errors.describe(e));
+    boolean interrupted = Thread.interrupted();
+    try {
+      for (Future<CompletedPart> f : inFlight) {
+        while (true) {
+          try {
+            f.get();
+            break;
+          } catch (InterruptedException e) {
+            // parts still uploading would land after the abort; wait for them, remember the interrupt
+            interrupted = true;
+          } catch (ExecutionException | RuntimeException e) {
+            // already recorded as the failure
+            break;
+          }
         }
       }
+      inFlight.clear();
+      String id = uploadId;
+      if (id != null) {
+        uploadId = null;
+        try {
+          sink.s3.abortMultipartUpload(b -> b.bucket(sink.bucket).key(objectKey).uploadId(id));
+        } catch (SdkException e) {
+          if (!"NoSuchUpload".equals(S3Errors.code(e))) {
+            LOG.warn("could not abort the multipart upload {} of {} ({}); its parts stay billed until "
+                + "S3Sink.cleanup (backup4j s3 cleanup) or a lifecycle rule removes them", id, sink.location(key),
+                S3Errors.describe(e));
+          }
+        }
+      }
+      buffers.forEach(PartBuffer::release);
+      buffers.clear();
+      current = null;
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
-    buffers.forEach(PartBuffer::release);
-    buffers.clear();
-    current = null;
   }
 
   @Override

@@ -33,6 +33,8 @@ final class S3ReadStream extends InputStream {
   private int resumes;
   private boolean eof;
   private boolean closed;
+  /** The failure that ended reading; later reads rethrow it instead of reporting an end of stream. */
+  private @Nullable Exception broken;
 
   private S3ReadStream(S3Sink sink, String key, long offset, long length) {
     this.sink = sink;
@@ -99,9 +101,23 @@ final class S3ReadStream extends InputStream {
     if (closed) {
       throw new IOException("stream closed");
     }
+    if (broken != null) {
+      // after a failed resume there is no connection: reading on must not look like the end of the object
+      throw new IOException("reading " + sink.location(key) + " failed at byte " + position
+          + "; the stream cannot go on", broken);
+    }
     if (len == 0) {
       return 0;
     }
+    try {
+      return readOrResume(b, off, len);
+    } catch (IOException | RuntimeException e) {
+      broken = e;
+      throw e;
+    }
+  }
+
+  private int readOrResume(byte[] b, int off, int len) throws IOException {
     while (true) {
       if (eof || (end >= 0 && position >= end)) {
         return -1;

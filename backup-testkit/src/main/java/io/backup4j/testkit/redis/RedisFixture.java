@@ -115,10 +115,18 @@ public final class RedisFixture implements AutoCloseable {
       return this;
     }
 
-    /** Sets {@code requirepass}; the fixture's own clients authenticate with it. */
+    /**
+     * Sets {@code requirepass}; the fixture's own clients authenticate with it. Any printable password works: it is
+     * written to {@code redis.conf} as a double-quoted string.
+     */
     public Builder requirePass(String password) {
-      this.password = Objects.requireNonNull(password, "password is null");
-      return config("requirepass " + password);
+      Objects.requireNonNull(password, "password is null");
+      if (password.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+        throw new IllegalArgumentException("a requirepass password cannot hold control characters");
+      }
+      this.password = password;
+      // redis.conf lines are split like a shell would; inside double quotes \\ and \" are the only escapes needed
+      return config("requirepass \"" + password.replace("\\", "\\\\").replace("\"", "\\\"") + "\"");
     }
 
     /**

@@ -27,4 +27,16 @@ class RedisFixtureTest {
     assertThat(Files.exists(dir)).isFalse();
     assertThatThrownBy(() -> new RedisTestClient("127.0.0.1", redis.port()).call("PING")).isNotNull();
   }
+
+  @Test
+  void aPasswordWithSpacesQuotesAndBackslashesWorks() {
+    String pw = "a b \"c\" \\d '#";
+    try (RedisFixture r = RedisFixture.embedded().requirePass(pw).start(); RedisTestClient c = r.client()) {
+      c.call("SET", "k", "v");
+      assertThat(c.string("GET", "k")).isEqualTo("v");
+      assertThat(c.list("CONFIG", "GET", "requirepass")).extracting(o -> new String((byte[]) o))
+          .containsExactly("requirepass", pw);
+      assertThatThrownBy(() -> new RedisTestClient("127.0.0.1", r.port()).call("GET", "k")).hasMessageContaining("NOAUTH");
+    }
+  }
 }
