@@ -216,7 +216,8 @@ final class PostgresRestoreTarget implements RestoreTarget {
       // such a script runs "\connect <source database>" (after "DROP DATABASE" with --clean), leaving the target
       throw new ConfigurationException("this plain-format backup was taken with pg_dump --create: its SQL script"
           + " connects to the source's database name itself (and with --clean drops it), so restoring it into "
-          + spec.redacted() + " would write elsewhere; if that is what you want, extract its part dump.sql and run it with psql by hand");
+          + spec.redacted() + " would write elsewhere; if that is what you want, extract its part dump.sql and run"
+          + " it with psql by hand");
     }
     if (format.equals("plain")) {
       if (!tables.isEmpty() || !schemas.isEmpty() || schemaOnly || dataOnly || jobs > 1) {

@@ -252,7 +252,8 @@ class PostgresFaultTest {
     pg.execute(target, "CREATE TABLE public.old (x int); INSERT INTO public.old VALUES (1)");
     java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
     java.util.concurrent.atomic.AtomicReference<String> staging = new java.util.concurrent.atomic.AtomicReference<>();
-    java.util.concurrent.atomic.AtomicReference<Throwable> holderError = new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.atomic.AtomicReference<Throwable> holderError =
+        new java.util.concurrent.atomic.AtomicReference<>();
     Thread holder = new Thread(() -> {
       try {
         long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(120);
