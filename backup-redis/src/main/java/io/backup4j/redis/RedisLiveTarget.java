@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * RDB check (EOF opcode, CRC-64) pass before anything reaches the server; (2) the target must read the RDB's format
  * version (a 7.0 snapshot, RDB 10, is refused by a 6.2 server, naming both versions) and must not be a cluster;
  * (3) the databases written to must be empty unless {@code overwrite=true}; (4) the RDB is parsed with
- * redis-replicator and every key replayed as {@code RESTORE key ttl payload REPLACE} (payload = the key's DUMP
+ * redis-replicator and every key replayed as {@code RESTORE key ttl payload [REPLACE]} (payload = the key's DUMP
  * serialisation, TTL = the absolute expiry turned into the milliseconds remaining; keys already expired are
  * skipped), {@code SELECT}ing each database, pipelined in batches; Redis 7 functions are restored with
  * {@code FUNCTION RESTORE}; (5) afterwards each database's {@code DBSIZE} is compared with the keys restored (fails
@@ -292,8 +292,14 @@ final class RedisLiveTarget implements RestoreTarget {
         send("SELECT " + target, "SELECT", Long.toString(target));
         selectedDb = target;
       }
-      send("key '" + printable(key) + "' of db " + dbNumber, "RESTORE", key, Long.toString(ttl), kv.getValue(),
-          "REPLACE");
+      // without overwrite no REPLACE: the database was empty when checked, so an existing key was written by
+      // another client since, and BUSYKEY fails the restore instead of silently replacing that client's value
+      if (overwrite) {
+        send("key '" + printable(key) + "' of db " + dbNumber, "RESTORE", key, Long.toString(ttl), kv.getValue(),
+            "REPLACE");
+      } else {
+        send("key '" + printable(key) + "' of db " + dbNumber, "RESTORE", key, Long.toString(ttl), kv.getValue());
+      }
       s.restored++;
       if (ttl > 0) {
         s.restoredWithTtl++;
@@ -319,7 +325,11 @@ final class RedisLiveTarget implements RestoreTarget {
       for (String what : pendingWhat) {
         Object reply = c.readReply();
         if (reply instanceof RespConnection.ErrorReply err && first == null) {
-          first = c.error("RESTORE of " + what, err);
+          first = err.code().equals("BUSYKEY")
+              ? new io.backup4j.api.SourceException("live restore into " + describe() + ": " + what + " was"
+                  + " written by another client during the restore (" + err.message() + "); it was kept. Stop"
+                  + " the writers and restore again, or pass option overwrite=true to replace keys")
+              : c.error("RESTORE of " + what, err);
         }
       }
       pendingWhat.clear();

@@ -186,6 +186,8 @@ final class FakeSessions {
     final Path tmp;
     final List<String> warnings = new CopyOnWriteArrayList<>();
     final Cancellation cancellation = new Cancellation();
+    /** When set, runs on every progress report, on the restoring thread. */
+    volatile @org.jspecify.annotations.Nullable Runnable onProgress;
 
     Restore(Manifest manifest, Path dir, Path tmp) {
       this.manifest = manifest;
@@ -204,7 +206,12 @@ final class FakeSessions {
     }
 
     @Override
-    public void progress(String unit, long done, long total, String message) {}
+    public void progress(String unit, long done, long total, String message) {
+      Runnable hook = onProgress;
+      if (hook != null) {
+        hook.run();
+      }
+    }
 
     @Override
     public void warn(String message) {

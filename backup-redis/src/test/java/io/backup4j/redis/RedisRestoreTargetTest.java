@@ -76,6 +76,40 @@ class RedisRestoreTargetTest {
   }
 
   @Test
+  void keysAnotherClientWritesDuringARestoreWithoutOverwriteAreNotReplaced() throws Exception {
+    try (RedisFixture source = server("embedded").start(); RedisTestClient sc = source.client();
+        RedisFixture target = server("embedded").start(); RedisTestClient tc = target.client()) {
+      sc.call("DEBUG", "POPULATE", 30_000); // key:0 .. key:29999
+      FakeSessions.Backup b = smallBackup(source);
+      FakeSessions.Restore session = new FakeSessions.Restore(b.manifest(), b.dir, tmp.resolve("rt"));
+      // the target was empty when the restore checked it; at its first progress report (10,000 keys in) another
+      // client writes every key the restore has not written yet
+      java.util.concurrent.atomic.AtomicInteger written = new java.util.concurrent.atomic.AtomicInteger(-1);
+      session.onProgress = () -> {
+        if (written.compareAndSet(-1, 0)) {
+          for (int i = 0; i < 30_000; i++) {
+            if (tc.call("SET", "key:" + i, "written-meanwhile", "NX") != null) {
+              written.incrementAndGet();
+            }
+          }
+        }
+      };
+      try (var t = RedisTestSupport.PROVIDER.openTarget(target.uri(), Map.of(), FakeSessions.context(Map.of(), tmp))) {
+        assertThatThrownBy(() -> t.restore(session)).isInstanceOf(io.backup4j.api.SourceException.class)
+            .hasMessageContaining("BUSYKEY");
+      }
+      assertThat(written.get()).isGreaterThan(10_000);
+      long kept = 0;
+      for (int i = 0; i < 30_000; i++) {
+        if ("written-meanwhile".equals(tc.string("GET", "key:" + i))) {
+          kept++;
+        }
+      }
+      assertThat(kept).as("the other client's values, never replaced").isEqualTo(written.get());
+    }
+  }
+
+  @Test
   void keyPatternAndDatabaseSelectionRestoreOnlyWhatWasAskedFor() throws Exception {
     try (RedisFixture source = server("embedded").start(); RedisTestClient sc = source.client();
         RedisFixture target = server("embedded").start(); RedisTestClient tc = target.client()) {
