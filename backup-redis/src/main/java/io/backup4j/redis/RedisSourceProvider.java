@@ -54,7 +54,8 @@ import java.util.Set;
  *       refused), {@code fileName} (default {@code dump.rdb}, the server's {@code dbfilename}).</li>
  *   <li>{@code redis://host:port[/db]} (or {@code rediss://}) — a live restore into a running server: the RDB is
  *       staged and verified locally, parsed with redis-replicator, and every key replayed with
- *       {@code RESTORE key ttl payload} ({@code REPLACE} only with {@code overwrite=true}), pipelined. See {@link RedisLiveTarget} for the options.</li>
+ *       {@code RESTORE key ttl payload} ({@code REPLACE} only with {@code overwrite=true}), pipelined. See
+ *       {@link RedisLiveTarget} for the options.</li>
  * </ul>
  */
 public final class RedisSourceProvider implements SourceProvider {
