@@ -140,7 +140,7 @@ public final class Main implements Callable<Integer> {
 
     Backups open(PrintStream err) {
       Backups.Builder b = Backups.builder().repository(repo)
-          .listener(new ProgressPrinter(err, !noProgress && System.console() != null));
+          .listener(new ProgressPrinter(err, !noProgress && onTerminal()));
       repoOptions.forEach(b::repositoryOption);
       secretEnv.forEach((name, variable) -> {
         String value = System.getenv(variable);
@@ -210,6 +210,22 @@ public final class Main implements Callable<Integer> {
     ObjectNode labels = n.putObject("labels");
     m.labels().forEach(labels::put);
     return n;
+  }
+
+  /**
+   * Whether stdin and stdout are a terminal, so a redrawn progress bar is welcome. On JDK 22 and later
+   * {@code System.console()} exists even when output is redirected, so {@code Console.isTerminal()} decides there.
+   */
+  static boolean onTerminal() {
+    java.io.Console console = System.console();
+    if (console == null) {
+      return false;
+    }
+    try {
+      return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(console);
+    } catch (ReflectiveOperationException e) {
+      return true; // JDK 17 to 21: a console exists only on a terminal
+    }
   }
 
   static void printJson(PrintStream out, Object node) {

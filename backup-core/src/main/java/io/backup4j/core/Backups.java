@@ -165,8 +165,8 @@ public final class Backups implements AutoCloseable {
       pendingWritten = true;
       run = new BackupRun(id, sink, transforms, events, job.cancellation(), parallelism, temporaryDirectory,
           () -> list(runSet).stream().reduce((a, b) -> b),
-          job.sourceBytesPerSecond() > 0 ? new io.backup4j.core.internal.RateLimiter(job.sourceBytesPerSecond()) : null,
-          job.sinkBytesPerSecond() > 0 ? new io.backup4j.core.internal.RateLimiter(job.sinkBytesPerSecond()) : null);
+          job.sourceBytesPerSecond() > 0 ? new io.backup4j.core.internal.RateLimiter(job.sourceBytesPerSecond(), job.cancellation()) : null,
+          job.sinkBytesPerSecond() > 0 ? new io.backup4j.core.internal.RateLimiter(job.sinkBytesPerSecond(), job.cancellation()) : null);
       try {
         source.backup(run);
       } catch (BackupException e) {

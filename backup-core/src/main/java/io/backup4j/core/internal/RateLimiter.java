@@ -1,5 +1,6 @@
 package io.backup4j.core.internal;
 
+import io.backup4j.api.Cancellation;
 import io.backup4j.api.CancelledException;
 import java.io.FilterInputStream;
 import java.io.FilterOutputStream;
@@ -13,16 +14,28 @@ import java.io.OutputStream;
  * one second, long-run average at most {@code bytesPerSecond}.
  */
 public final class RateLimiter {
+  /** The longest single sleep: a cancelled run waits at most this long for a throttled write to notice. */
+  private static final long SLICE_NANOS = 100_000_000L;
   private final long bytesPerSecond;
+  private final Cancellation cancellation;
   private double tokens;
   private long last = System.nanoTime();
 
   /** A limiter of {@code bytesPerSecond} (must be positive). */
   public RateLimiter(long bytesPerSecond) {
+    this(bytesPerSecond, new Cancellation());
+  }
+
+  /**
+   * A limiter of {@code bytesPerSecond} (must be positive) whose waits end with a {@link CancelledException} soon
+   * after {@code cancellation} is cancelled, however long the throttled write would have slept.
+   */
+  public RateLimiter(long bytesPerSecond, Cancellation cancellation) {
     if (bytesPerSecond <= 0) {
       throw new IllegalArgumentException("bytesPerSecond must be positive");
     }
     this.bytesPerSecond = bytesPerSecond;
+    this.cancellation = cancellation;
     this.tokens = bytesPerSecond;
   }
 
@@ -36,9 +49,12 @@ public final class RateLimiter {
       tokens -= n;
       waitNanos = tokens >= 0 ? 0 : (long) (-tokens / bytesPerSecond * 1e9);
     }
-    if (waitNanos > 0) {
+    long deadline = System.nanoTime() + waitNanos;
+    for (long left = waitNanos; left > 0; left = deadline - System.nanoTime()) {
+      cancellation.throwIfCancelled();
+      long slice = Math.min(left, SLICE_NANOS);
       try {
-        Thread.sleep(waitNanos / 1_000_000, (int) (waitNanos % 1_000_000));
+        Thread.sleep(slice / 1_000_000, (int) (slice % 1_000_000));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new CancelledException("interrupted while throttled");

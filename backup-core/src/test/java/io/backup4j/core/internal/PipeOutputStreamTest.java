@@ -100,4 +100,24 @@ class PipeOutputStreamTest {
     }
     assertThat((System.nanoTime() - start) / 1e9).isGreaterThanOrEqualTo(1.9);
   }
+
+  @Test
+  void aThrottledWriteEndsWhenTheRunIsCancelled() throws Exception {
+    io.backup4j.api.Cancellation cancellation = new io.backup4j.api.Cancellation();
+    RateLimiter limiter = new RateLimiter(1_000, cancellation);
+    OutputStream out = limiter.limit(OutputStream.nullOutputStream());
+    out.write(new byte[1_000]); // the burst
+    java.util.concurrent.CompletableFuture<Throwable> failure = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try {
+        out.write(new byte[3_600_000]); // an hour's worth at 1 kB/s
+        return null;
+      } catch (Throwable t) {
+        return t;
+      }
+    });
+    cancellation.cancel();
+    // without the cancellation check this write would sleep an hour; the bound only guards against a hang
+    assertThat(failure.get(5, java.util.concurrent.TimeUnit.MINUTES))
+        .isInstanceOf(io.backup4j.api.CancelledException.class);
+  }
 }
