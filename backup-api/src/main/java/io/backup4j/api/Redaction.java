@@ -12,7 +12,9 @@ import java.util.regex.Pattern;
  */
 public final class Redaction {
   private static final String MASK = "****";
-  private static final Pattern USER_INFO = Pattern.compile("(?<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?<user>[^:@/?#\\s]*):(?<pw>[^@/?#\\s]*)@");
+  // The password runs to the LAST '@' of the whitespace-free run: a hand-written URI may hold an unencoded '@', '/',
+  // '?' or '#' in its password, and masking a host too much is harmless while showing half a password is not.
+  private static final Pattern USER_INFO = Pattern.compile("(?<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?<user>[^:@/?#\\s]*):(?<pw>\\S*)@");
   private static final Pattern QUERY_PARAM = Pattern.compile("(?<pre>[?&;])(?<name>[^=&;#\\s]+)=(?<value>[^&;#\\s]*)");
   private static final Set<String> SENSITIVE_WORDS = Set.of(
       "password", "passwd", "pwd", "secret", "token", "passphrase", "credential", "sslpassword", "accesskey",

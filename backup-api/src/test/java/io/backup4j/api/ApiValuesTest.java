@@ -54,6 +54,9 @@ class ApiValuesTest {
         .isEqualTo("postgres://app:****@db:5432/shop?sslmode=require&password=****&keyId=k1");
     assertThat(Redaction.redact("failed: redis://:pw@host:6379 refused")).isEqualTo("failed: redis://:****@host:6379 refused");
     assertThat(Redaction.redact("s3://b/p?secretKey=abc&region=eu")).isEqualTo("s3://b/p?secretKey=****&region=eu");
+    // passwords written without percent-encoding: never partly shown
+    assertThat(Redaction.redact("postgres://app:p@ss@db/shop failed")).isEqualTo("postgres://app:****@db/shop failed");
+    assertThat(Redaction.redact("redis://u:a/b?c#d@cache:6379")).isEqualTo("redis://u:****@cache:6379");
     assertThat(Redaction.isSensitiveName("keyId")).isFalse();
     assertThat(Redaction.isSensitiveName("sse-customer-key")).isTrue();
   }
