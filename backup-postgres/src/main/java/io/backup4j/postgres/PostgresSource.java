@@ -101,6 +101,21 @@ public final class PostgresSource implements BackupSource {
     for (String b : List.of("schemaOnly", "dataOnly", "noOwner", "noPrivileges", "countRows")) {
       options.bool(b, false); // fail now, not after connecting
     }
+    if (options.bool("countRows", false)) {
+      // the counts cover every table of the database: with a filter, verifyRowCounts at restore time would compare
+      // tables whose rows the dump does not hold and fail a good restore
+      for (String filter : List.of("schemas", "excludeSchemas", "tables", "excludeTables", "excludeTableData")) {
+        if (!options.list(filter).isEmpty()) {
+          throw new ConfigurationException("postgres option countRows counts every table, so it cannot be combined"
+              + " with " + filter + " (the restore's row-count check would compare tables the dump leaves out);"
+              + " drop countRows, or check the restore with assert=<SQL> instead");
+        }
+      }
+      if (options.bool("schemaOnly", false)) {
+        throw new ConfigurationException("postgres option countRows needs data: it cannot be combined with"
+            + " schemaOnly");
+      }
+    }
     ExtraArgs.validate(options.list("pgDumpArgs"));
     if (format.equals("plain") && options.list("pgDumpArgs").contains("--create")) {
       // a plain script made with --create runs "\connect <source database>" (after "DROP DATABASE" with --clean):

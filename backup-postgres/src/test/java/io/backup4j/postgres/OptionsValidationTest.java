@@ -43,6 +43,18 @@ class OptionsValidationTest {
   }
 
   @Test
+  void rowCountsOfEveryTableAreRefusedWithAFilterThatLeavesTablesOut() {
+    for (String filter : List.of("schemas", "excludeSchemas", "tables", "excludeTables", "excludeTableData")) {
+      assertThatThrownBy(() -> source(Map.of("countRows", "true", filter, "app.x")))
+          .isInstanceOf(ConfigurationException.class).hasMessageContaining("countRows")
+          .hasMessageContaining(filter);
+    }
+    assertThatThrownBy(() -> source(Map.of("countRows", "true", "schemaOnly", "true")))
+        .isInstanceOf(ConfigurationException.class).hasMessageContaining("needs data");
+    assertThat(source(Map.of("countRows", "true", "noOwner", "true"))).isNotNull();
+  }
+
+  @Test
   void dumpArgumentsFollowTheOptions() {
     PostgresSource s = source(Map.of("schemas", "app, billing", "excludeTables", "app.audit", "noOwner", "true",
         "noPrivileges", "true", "schemaOnly", "true", "pgDumpArgs", "--lock-wait-timeout=10s,--no-comments"));
