@@ -174,6 +174,12 @@ final class PostgresRestoreTarget implements RestoreTarget {
           + "); it usually works, but a " + tool + " of the server's major version is recommended");
     }
     intoOwnDatabase = ownDatabase;
+    if (jobs > 1 && !ownDatabase && !format.equals("plain")) {
+      // pg_restore cannot run parallel jobs in one transaction: say what a failure would leave
+      session.warn("jobs=" + jobs + " into the existing database " + spec.database() + " runs without a single"
+          + " transaction: a failed restore leaves what was restored so far; for an all-or-nothing restore use"
+          + " jobs=1, or restore into a new database (create=true) or with clean=true");
+    }
     boolean success = false;
     // set by swapIn once the target is dropped: from then on the restored database is the only copy of the data
     boolean[] targetDropped = {false};

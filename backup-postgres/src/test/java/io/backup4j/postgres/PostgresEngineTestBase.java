@@ -144,6 +144,19 @@ abstract class PostgresEngineTestBase {
   }
 
   @Test
+  void parallelRestoreIntoAnExistingDatabaseWarnsThatItIsNotAllOrNothing() throws Exception {
+    String db = PgTestSupport.uniqueDb("existing");
+    pg.createDatabase(db);
+    List<BackupEvent> restoreEvents = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (Backups b = Backups.builder().repository(repo.toUri().toString()).listener(restoreEvents::add).build()) {
+      b.restore(fullBackup.id(), RestoreJob.builder(pg.uri(db)).option("jobs", "2").build());
+    }
+    assertThat(restoreEvents).anySatisfy(e -> assertThat(e).isInstanceOfSatisfying(BackupEvent.Warning.class,
+        w -> assertThat(w.message()).contains("without a single transaction").contains("create=true")));
+    assertThat(DatabaseFingerprint.of(pg, db, pgDump)).isEqualTo(sourceFingerprint);
+  }
+
+  @Test
   void parallelRestoreFromCustomFormatSpoolsAndReproducesData() throws Exception {
     String db = PgTestSupport.uniqueDb("parallel");
     restore(fullBackup, db, Map.of("create", "true", "jobs", "2"));
