@@ -73,6 +73,15 @@ final class Jdbc {
   }
 
   /**
+   * Quotes an SQL string literal. With a backslash it uses the escape-string form, so the value is read the same
+   * whatever the server's standard_conforming_strings.
+   */
+  static String quoteLiteral(String value) {
+    String doubled = value.replace("'", "''");
+    return value.indexOf('\\') >= 0 ? "E'" + doubled.replace("\\", "\\\\") + "'" : "'" + doubled + "'";
+  }
+
+  /**
    * Encodes {@code schema.table → count} as text for the manifest: one {@code schema.table=count} per line, each
    * name percent-encoded (so dots, equals signs and newlines inside identifiers stay unambiguous).
    */

@@ -296,6 +296,7 @@ final class PostgresRestoreTarget implements RestoreTarget {
         }
       }
       copyPrivileges(admin, st, restored);
+      copyDatabaseProperties(admin, st, restored);
       st.execute("DROP DATABASE IF EXISTS " + Jdbc.quoteIdent(spec.database())
           + (serverMajor >= 13 ? " WITH (FORCE)" : ""));
       targetDropped[0] = true;
@@ -352,6 +353,91 @@ final class PostgresRestoreTarget implements RestoreTarget {
         st.execute(grant);
       }
     }
+  }
+
+  /**
+   * Gives the restored database the target's own properties, while the target still exists: its connection limit,
+   * its comment, and its settings ({@code ALTER DATABASE ... SET} and {@code ALTER ROLE ... IN DATABASE ... SET}),
+   * which live in the cluster's catalogs, not in a dump of the database, so a clean restore would drop them.
+   */
+  private void copyDatabaseProperties(Connection admin, Statement st, String restored) throws SQLException {
+    String q = Jdbc.quoteIdent(restored);
+    List<String> commands = new ArrayList<>();
+    try (PreparedStatement ps = admin.prepareStatement("SELECT d.datconnlimit,"
+        + " shobj_description(d.oid, 'pg_database') FROM pg_database d WHERE d.datname = ?")) {
+      ps.setString(1, spec.database());
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          if (rs.getInt(1) != -1) {
+            commands.add("ALTER DATABASE " + q + " CONNECTION LIMIT " + rs.getInt(1));
+          }
+          if (rs.getString(2) != null) {
+            commands.add("COMMENT ON DATABASE " + q + " IS " + Jdbc.quoteLiteral(rs.getString(2)));
+          }
+        }
+      }
+    }
+    try (PreparedStatement ps = admin.prepareStatement("SELECT s.setrole <> 0, pg_get_userbyid(s.setrole), c.setting"
+        + " FROM pg_db_role_setting s, unnest(s.setconfig) WITH ORDINALITY AS c(setting, n)"
+        + " WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = ?) ORDER BY s.setrole, c.n")) {
+      ps.setString(1, spec.database());
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          String setting = rs.getString(3);
+          int eq = setting.indexOf('=');
+          if (eq <= 0) {
+            continue;
+          }
+          String name = setting.substring(0, eq);
+          String prefix = rs.getBoolean(1)
+              ? "ALTER ROLE " + Jdbc.quoteIdent(rs.getString(2)) + " IN DATABASE " + q
+              : "ALTER DATABASE " + q;
+          commands.add(prefix + " SET " + Jdbc.quoteIdent(name) + " TO "
+              + settingValue(name, setting.substring(eq + 1)));
+        }
+      }
+    }
+    for (String command : commands) {
+      st.execute(command);
+    }
+  }
+
+  /**
+   * The value of a stored setting as SQL, the way pg_dumpall writes it: list settings (search_path and the like) are
+   * split at commas outside double quotes into one literal per element, so {@code "$user", app} stays two entries
+   * instead of becoming one schema of that name; any other value is one literal.
+   */
+  static String settingValue(String name, String value) {
+    String n = name.toLowerCase(java.util.Locale.ROOT);
+    if (!Set.of("search_path", "temp_tablespaces", "session_preload_libraries", "shared_preload_libraries",
+        "local_preload_libraries", "unix_socket_directories").contains(n)) {
+      return Jdbc.quoteLiteral(value);
+    }
+    List<String> elements = new ArrayList<>();
+    StringBuilder cur = new StringBuilder();
+    boolean quoted = false;
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c == '"') {
+        if (quoted && i + 1 < value.length() && value.charAt(i + 1) == '"') {
+          cur.append('"');
+          i++;
+        } else {
+          quoted = !quoted;
+        }
+      } else if (c == ',' && !quoted) {
+        elements.add(cur.toString().strip());
+        cur.setLength(0);
+      } else if (quoted || !Character.isWhitespace(c) || cur.length() > 0) {
+        cur.append(c);
+      }
+    }
+    elements.add(cur.toString().strip());
+    List<String> literals = new ArrayList<>();
+    for (String e : elements) {
+      literals.add(Jdbc.quoteLiteral(e));
+    }
+    return String.join(", ", literals);
   }
 
   private void createSchemasOf(ConnectionSpec into) {

@@ -152,4 +152,13 @@ class OptionsValidationTest {
     counts.put(Jdbc.key("public", "users"), 0L);
     assertThat(Jdbc.decodeCounts(Jdbc.encodeCounts(counts))).isEqualTo(counts);
   }
+
+  @Test
+  void databaseSettingsAreWrittenBackAsPgDumpallWouldWriteThem() {
+    assertThat(PostgresRestoreTarget.settingValue("search_path", "\"$user\", app, \"Odd, \"\"Schema\"\"\""))
+        .isEqualTo("'$user', 'app', 'Odd, \"Schema\"'");
+    assertThat(PostgresRestoreTarget.settingValue("work_mem", "64MB")).isEqualTo("'64MB'");
+    assertThat(PostgresRestoreTarget.settingValue("application_name", "it's \\ here"))
+        .isEqualTo("E'it''s \\\\ here'");
+  }
 }

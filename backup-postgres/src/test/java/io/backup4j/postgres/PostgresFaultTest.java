@@ -397,6 +397,46 @@ class PostgresFaultTest {
     }
   }
 
+  @Test
+  void cleanRestoreThatReplacesTheDatabaseKeepsItsSettingsCommentAndConnectionLimit(@TempDir Path repo)
+      throws Exception {
+    String source = PgTestSupport.uniqueDb("set_src");
+    pg.createDatabase(source);
+    pg.execute(source, "CREATE SCHEMA app; CREATE TABLE app.t (x int); INSERT INTO app.t VALUES (1)");
+    String target = PgTestSupport.uniqueDb("set_dst");
+    String role = target + "_app";
+    pg.createDatabase(target);
+    pg.execute(target, "CREATE TABLE public.old (x int)");
+    pg.execute("postgres", "CREATE ROLE " + role + " LOGIN;"
+        + " ALTER DATABASE " + target + " SET search_path = \"$user\", app, \"Odd, Schema\";"
+        + " ALTER DATABASE " + target + " SET work_mem = '64MB';"
+        + " ALTER DATABASE " + target + " SET application_name = 'it''s \\ here';"
+        + " ALTER ROLE " + role + " IN DATABASE " + target + " SET statement_timeout = '5s';"
+        + " ALTER DATABASE " + target + " CONNECTION LIMIT 42;"
+        + " COMMENT ON DATABASE " + target + " IS 'the shop''s data'");
+    String settings = "SELECT string_agg(coalesce(pg_get_userbyid(NULLIF(s.setrole, 0)), '-') || ':' || c,"
+        + " '|' ORDER BY s.setrole, c) FROM pg_db_role_setting s, unnest(s.setconfig) c"
+        + " WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = '" + target + "')";
+    String props = "SELECT datconnlimit || '|' || shobj_description(oid, 'pg_database') FROM pg_database"
+        + " WHERE datname = '" + target + "'";
+    String settingsBefore = pg.queryValue("postgres", settings);
+    String propsBefore = pg.queryValue("postgres", props);
+    assertThat(settingsBefore).contains("search_path=").contains("work_mem=64MB").contains(role + ":statement_timeout");
+    assertThat(propsBefore).isEqualTo("42|the shop's data");
+    try (Backups b = PgTestSupport.backups(repo)) {
+      var m = b.backup(BackupJob.builder().source(pg.uri(source)).build());
+      b.restore(m.id(), io.backup4j.core.RestoreJob.builder(pg.uri(target)).option("clean", "true").build());
+      assertThat(pg.queryValue(target, "SELECT count(*) FROM app.t")).isEqualTo("1");
+      assertThat(pg.queryValue("postgres", settings)).isEqualTo(settingsBefore);
+      assertThat(pg.queryValue("postgres", props)).isEqualTo(propsBefore);
+      // the list setting still has three entries, as the server reads it in a new session
+      assertThat(pg.queryValue(target, "SHOW search_path")).isEqualTo("\"$user\", app, \"Odd, Schema\"");
+    } finally {
+      pg.dropDatabase(target);
+      pg.execute("postgres", "DROP ROLE IF EXISTS " + role);
+    }
+  }
+
   /** A pass-through transform that runs {@code action} once after {@code n} bytes went through. */
   static Transform afterBytes(long n, Runnable action) {
     return new Transform() {
