@@ -57,6 +57,8 @@ import org.jspecify.annotations.Nullable;
  * pg_restore's {@code --clean --if-exists} on the selected objects instead.
  */
 final class PostgresRestoreTarget implements RestoreTarget {
+  /** The largest table-of-contents listing a selective restore reads (hundreds of thousands of entries). */
+  private static final int TOC_LIMIT = 64 << 20;
   static final Set<String> OPTIONS = Set.of("create", "clean", "tables", "schemas", "schemaOnly", "dataOnly", "jobs",
       "singleTransaction", "noOwner", "noPrivileges", "verifyRowCounts", "binDir", "password", "passwordFile",
       "maintenanceDatabase", "assert", "disableTriggers");
@@ -562,13 +564,16 @@ final class PostgresRestoreTarget implements RestoreTarget {
     try (ChildProcess child = ChildProcess.start(cmd, env, null, null, null)) {
       session.cancellation().onCancel(child::kill);
       java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+      java.util.concurrent.atomic.AtomicBoolean cut = new java.util.concurrent.atomic.AtomicBoolean();
       Thread reader = new Thread(() -> {
         try (InputStream in = child.stdout()) {
           byte[] buf = new byte[8192];
           int n;
           while ((n = in.read(buf)) >= 0) {
-            if (out.size() < (64 << 20)) { // a table of contents is small; never hold an unbounded amount
+            if (out.size() < TOC_LIMIT) { // a table of contents is small; never hold an unbounded amount
               out.write(buf, 0, n);
+            } else {
+              cut.set(true);
             }
           }
         } catch (IOException ignored) {
@@ -602,6 +607,11 @@ final class PostgresRestoreTarget implements RestoreTarget {
       }
       if (rc != 0) {
         throw new SourceException("cannot read the archive's table of contents: " + child.describeExit(rc));
+      }
+      if (cut.get()) {
+        // a cut listing would silently leave out the entries past the cut, e.g. a selected table's data
+        throw new ConfigurationException("the archive's table of contents is larger than " + (TOC_LIMIT >> 20)
+            + " MiB, too large to select tables from; restore the whole backup into a staging database instead");
       }
       list = out.toString(java.nio.charset.StandardCharsets.UTF_8);
     }
