@@ -60,8 +60,13 @@ final class PartBuffer {
               PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))
           : Files.createTempFile(temporaryDirectory, "backup4j-s3-", ".part");
       this.file = f;
-      this.fileOut = new java.io.BufferedOutputStream(
-          Files.newOutputStream(f, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING), 64 << 10);
+      try {
+        this.fileOut = new java.io.BufferedOutputStream(
+            Files.newOutputStream(f, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING), 64 << 10);
+      } catch (IOException | RuntimeException e) {
+        Files.deleteIfExists(f); // nobody else knows the file: delete it here or it stays behind
+        throw e;
+      }
     }
   }
 
