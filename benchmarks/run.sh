@@ -39,24 +39,17 @@ jmh() {
 
 jmh compress 'CompressBenchmark'
 jmh decompress 'DecompressBenchmark'
-if java -cp "$jar" io.backup4j.benchmarks.Codecs | grep -qx 'aes-gcm'; then
-  jmh encrypted 'EncryptedBenchmark'
-  jmh engine 'EngineBenchmark'
-  log "== paired: the cost of encryption, chains alternated in one warmed-up JVM (robust against load drift)"
-  java -cp "$jar" io.backup4j.benchmarks.PairedRatio zstd-1 zstd-1+aes-gcm 15 | tee -a "$summary"
-  java -cp "$jar" io.backup4j.benchmarks.PairedRatio lz4 lz4+aes-gcm 15 | tee -a "$summary"
-  log "== fresh JVM (no JMH warm-up), 1 GiB each"
-  for chain in zstd-1 aes-gcm zstd-1+aes-gcm; do
-    java -cp "$jar" io.backup4j.benchmarks.ColdStart "$chain" 1024 128 | tee -a "$summary"
-  done
-else
-  # TODO(benchmarks): aes-gcm (backup-crypto) is not on the class path of this build, so the encrypted and
-  # engine-with-encryption figures are skipped. They run automatically once backup-crypto provides aes-gcm.
-  log "== SKIPPED: aes-gcm is not installed in this build; EncryptedBenchmark and the aes-gcm engine runs are not measured"
-  jmh engine 'EngineBenchmark' -p chain=none,zstd-1,lz4
-  log "== fresh JVM (no JMH warm-up), 1 GiB"
-  java -cp "$jar" io.backup4j.benchmarks.ColdStart zstd-1 1024 128 | tee -a "$summary"
-fi
+# backup-crypto is a dependency of this module, so aes-gcm is always there; fail loudly if a build lost it
+java -cp "$jar" io.backup4j.benchmarks.Codecs | grep -qx 'aes-gcm' || { echo 'aes-gcm missing from the benchmarks jar' >&2; exit 1; }
+jmh encrypted 'EncryptedBenchmark'
+jmh engine 'EngineBenchmark'
+log "== paired: the cost of encryption, chains alternated in one warmed-up JVM (robust against load drift)"
+java -cp "$jar" io.backup4j.benchmarks.PairedRatio zstd-1 zstd-1+aes-gcm 15 | tee -a "$summary"
+java -cp "$jar" io.backup4j.benchmarks.PairedRatio lz4 lz4+aes-gcm 15 | tee -a "$summary"
+log "== fresh JVM (no JMH warm-up), 1 GiB each"
+for chain in zstd-1 aes-gcm zstd-1+aes-gcm; do
+  java -cp "$jar" io.backup4j.benchmarks.ColdStart "$chain" 1024 128 | tee -a "$summary"
+done
 
 log "== reference: command-line tools on the same data ($out/sample.dat, 64 MiB)"
 java -cp "$jar" io.backup4j.benchmarks.RealisticData --write "$out/sample.dat" 67108864

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Streaming means bounded memory: a JVM limited to a 64 MiB heap backs up, verifies and reads back a part ten times
- * larger than its heap. If any stage buffered a part, it would die with OutOfMemoryError.
+ * larger than its heap, once without transforms and once through zstd (two workers) then aes-gcm. If any stage
+ * buffered a part, it would die with OutOfMemoryError.
  */
 class BoundedMemoryTest {
   static final long SIZE = 640L << 20;
@@ -40,8 +41,15 @@ class BoundedMemoryTest {
 
   public static void main(String[] args) throws Exception {
     Path repo = Path.of(args[0]);
+    // args[1]: "-" for no transforms, else the aes-gcm key file to use after zstd
+    String keyFile = args[1];
+    Map<String, Map<String, String>> options = keyFile.equals("-") ? Map.of() : Map.of("aes-gcm", Map.of("keyFile", keyFile));
     try (Backups backups = Backups.builder().repository("file:" + repo).build()) {
-      Manifest m = backups.backup(BackupJob.builder().source(new BackupSource() {
+      BackupJob.Builder job = BackupJob.builder();
+      if (!keyFile.equals("-")) {
+        job.transform("zstd", Map.of("level", "1", "workers", "2")).transform("aes-gcm", Map.of("keyFile", keyFile));
+      }
+      Manifest m = backups.backup(job.source(new BackupSource() {
         @Override
         public String kind() {
           return "files";
@@ -65,9 +73,12 @@ class BoundedMemoryTest {
           }
         }
       }).build());
-      backups.verify(m.id());
+      if (m.transforms().size() != (keyFile.equals("-") ? 0 : 2)) {
+        throw new IllegalStateException("unexpected transform chain " + m.transforms());
+      }
+      backups.verify(m.id(), options);
       // and read it back through the restore path, comparing with a regenerated stream
-      try (InputStream in = backups.openPart(m.id(), "big", Map.of())) {
+      try (InputStream in = backups.openPart(m.id(), "big", options)) {
         byte[] expected = new byte[1 << 20];
         byte[] actual = new byte[1 << 20];
         long[] state = {42};
@@ -95,10 +106,24 @@ class BoundedMemoryTest {
 
   @Test
   void aPartTenTimesTheHeapBacksUpVerifiesAndReadsBack(@TempDir Path dir) throws Exception {
+    runChild(dir, "-");
+  }
+
+  @Test
+  void aPartTenTimesTheHeapGoesThroughZstdAndAesGcmWithBoundedMemory(@TempDir Path dir) throws Exception {
+    Path key = dir.resolve("backup.key");
+    byte[] material = new byte[32];
+    new java.security.SecureRandom().nextBytes(material);
+    Files.writeString(key, java.util.HexFormat.of().formatHex(material));
+    Files.setPosixFilePermissions(key, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    runChild(dir, key.toString());
+  }
+
+  private static void runChild(Path dir, String keyFile) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Path log = dir.resolve("child.log");
     Process p = new ProcessBuilder(java, "-Xmx64m", "-XX:+ExitOnOutOfMemoryError", "-cp", System.getProperty("java.class.path"),
-        BoundedMemoryTest.class.getName(), dir.resolve("repo").toString())
+        BoundedMemoryTest.class.getName(), dir.resolve("repo").toString(), keyFile)
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     boolean done = p.waitFor(5, TimeUnit.MINUTES);
     if (!done) {

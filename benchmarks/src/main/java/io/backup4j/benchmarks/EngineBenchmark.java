@@ -29,7 +29,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The whole backup pipeline through the real engine: a 64 MiB part from memory, through the transform chain, hashed
+ * The whole backup pipeline through the real engine: a 256 MiB part from memory, through the transform chain, hashed
  * and written (fsync, rename, manifest) to a {@code file:} repository in a temporary directory. MB/s of input.
  *
  * <p>The engine runs the stages concurrently, so on two cores this should approach the slowest stage's speed from
