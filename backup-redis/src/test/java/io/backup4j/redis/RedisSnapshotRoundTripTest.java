@@ -90,6 +90,42 @@ class RedisSnapshotRoundTripTest {
   }
 
   /**
+   * A diskless master that waits 2 s for more replicas before it forks ({@code repl-diskless-sync-delay 2}) sends
+   * bare {@code \n} keep-alives meanwhile (once a second, from its replication cron, while the replica waits for
+   * the save to start). The backup must skip them and complete. A pass-through proxy records what the server sent,
+   * proving the keep-alives were really on the wire before the answer to {@code PSYNC}.
+   */
+  @ParameterizedTest(name = "{0} redis-server")
+  @ValueSource(strings = {"embedded", "system"})
+  void keepAliveNewlinesBeforeADisklessPayloadAreSkippedAndTheBackupRestores(String kind) throws Exception {
+    try (RedisFixture source = server(kind).disklessSync(true).config("repl-diskless-sync-delay 2").start();
+        RedisTestClient sc = source.client();
+        FaultyProxy proxy = new FaultyProxy(source.port(), FaultyProxy.Fault.NONE, 0)) {
+      RedisData.populate(sc, false);
+      FakeSessions.Backup b = RedisTestSupport.backup("redis://127.0.0.1:" + proxy.port(), Map.of(), Map.of(),
+          tmp.resolve("parts"));
+
+      // The master answers PSYNC with +FULLRESYNC only when the delayed save starts; until then the replica waits
+      // with the keep-alives. So they sit between the last reply before PSYNC (to REPLCONF rdb-only) and
+      // +FULLRESYNC, whose own CRLF is followed directly by the $EOF: header.
+      String wire = new String(proxy.serverPrefix(), java.nio.charset.StandardCharsets.ISO_8859_1);
+      int fullResync = wire.indexOf("+FULLRESYNC");
+      assertThat(fullResync).as("server sent +FULLRESYNC").isPositive();
+      int afterPreviousReply = wire.lastIndexOf("\r\n", fullResync) + 2;
+      assertThat(wire.substring(afterPreviousReply, fullResync)).as("bytes between the reply before PSYNC and"
+          + " +FULLRESYNC").isNotEmpty().matches("\n+");
+      assertThat(wire.indexOf("$EOF:", fullResync)).as("server sent a diskless payload header").isPositive();
+
+      assertThat(b.committed).containsExactly("dump.rdb");
+      assertThat(b.metadata).containsEntry("redis.transfer", "diskless");
+      try (RedisFixture live = server(kind).start(); RedisTestClient lc = live.client()) {
+        RedisTestSupport.restore(b, live.uri(), Map.of(), Map.of(), tmp.resolve("rt"));
+        RedisData.assertSameData(sc, lc);
+      }
+    }
+  }
+
+  /**
    * The spool's reason to exist, made deterministic without clocks: the sink's first write blocks on a gate, so the
    * consumer cannot drain anything past the chunk it already took while the socket reader keeps receiving. With a
    * 64 KiB memory buffer and a payload of about 1.6 MB the reader must spill to the spool file; the spool asks the
