@@ -61,6 +61,11 @@ final class FakeSessions {
     /** When set, {@link #temporaryDirectory()} throws it (after counting down {@link #temporaryDirectoryFailed}). */
     volatile @org.jspecify.annotations.Nullable Error temporaryDirectoryError;
     final java.util.concurrent.CountDownLatch temporaryDirectoryFailed = new java.util.concurrent.CountDownLatch(1);
+    /**
+     * Counted down by every successful {@link #temporaryDirectory()} call. In a replication backup only the spool
+     * asks for it, on its first spill to a file: a test awaits this to know that the spool spilled.
+     */
+    final java.util.concurrent.CountDownLatch temporaryDirectoryRequested = new java.util.concurrent.CountDownLatch(1);
 
     Backup(Path dir) {
       this.dir = dir;
@@ -157,6 +162,7 @@ final class FakeSessions {
       }
       Path t = dir.resolve(".tmp");
       Files.createDirectories(t);
+      temporaryDirectoryRequested.countDown();
       return t;
     }
 

@@ -151,6 +151,70 @@ class RedisRestoreTargetTest {
     }
   }
 
+  /**
+   * The manifest's key counts come from {@code INFO keyspace} just before {@code PSYNC}; a write after that but
+   * before the master forks is in the snapshot but not in those counts. The test makes that window real: the
+   * master delays the diskless save 3 s, the test waits until the backup is registered as a replica waiting for
+   * the save, then adds keys to database 0 and empties database 2, and checks in one {@code INFO} that the save
+   * has still not started (no save running, the replica still waiting), so both changes are in the snapshot. The
+   * live restore must then warn about both mismatches (more keys in db 0, db 2 missing), not fail, and leave the
+   * target equal to the source.
+   */
+  @Test
+  void writesBetweenTheManifestCountsAndTheSnapshotAreWarnedAboutOnRestore() throws Exception {
+    try (RedisFixture source = server("embedded").disklessSync(true).config("repl-diskless-sync-delay 3").start();
+        RedisTestClient sc = source.client();
+        RedisFixture target = server("embedded").start(); RedisTestClient tc = target.client()) {
+      for (int i = 0; i < 10; i++) {
+        sc.call("SET", "before:" + i, "v");
+      }
+      sc.call("SELECT", 2);
+      sc.call("SET", "gone:1", "v");
+      sc.call("SET", "gone:2", "v");
+      sc.call("SELECT", 0);
+      Files.createDirectories(tmp.resolve("parts"));
+      FakeSessions.Backup b = new FakeSessions.Backup(tmp.resolve("parts"));
+      var redis = RedisTestSupport.PROVIDER.openSource(java.net.URI.create(source.uri()), Map.of(),
+          FakeSessions.context(Map.of(), tmp));
+      java.util.concurrent.FutureTask<Void> backup = new java.util.concurrent.FutureTask<>(() -> {
+        try (redis) {
+          redis.backup(b);
+        }
+        return null;
+      });
+      Thread runner = new Thread(backup, "backup-under-test");
+      runner.setDaemon(true);
+      runner.start();
+      // liveness bound only: the replica registers within the first second of the 3 s delay
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+      while (!sc.string("INFO", "replication").contains("state=wait_bgsave")) {
+        assertThat(System.nanoTime()).as("the backup registered as a replica").isLessThan(deadline);
+        assertThat(backup.isDone()).as("backup finished before it was seen waiting").isFalse();
+        Thread.sleep(10);
+      }
+      for (int i = 0; i < 5; i++) {
+        sc.call("SET", "during:" + i, "v");
+      }
+      sc.call("SELECT", 2);
+      sc.call("FLUSHDB");
+      sc.call("SELECT", 0);
+      String info = sc.string("INFO"); // persistence and replication in one reply: one moment of the server
+      assertThat(info).as("the save had not started when the writes were done")
+          .contains("rdb_bgsave_in_progress:0").contains("state=wait_bgsave");
+      backup.get(120, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(b.metadata).containsEntry("redis.db0.keys", "10").containsEntry("redis.db2.keys", "2");
+
+      FakeSessions.Restore r = restore(b, target.uri(), Map.of(), Map.of(), tmp.resolve("rt"));
+      assertThat(r.warnings).hasSize(2);
+      assertThat(r.warnings).anySatisfy(w -> assertThat(w)
+          .contains("database 0 held 10 keys when the backup started").contains("15 in the snapshot"));
+      assertThat(r.warnings).anySatisfy(w -> assertThat(w)
+          .contains("database 2 held 2 keys when the backup started").contains("none are in the snapshot"));
+      RedisData.assertSameData(sc, tc);
+      assertThat(tc.integer("DBSIZE")).isEqualTo(15);
+    }
+  }
+
   @Test
   void directoryTargetRefusesAnExistingDumpUnlessOverwriteAndAcceptsFileAndDirSyntax() throws Exception {
     try (RedisFixture source = server("embedded").start(); RedisTestClient sc = source.client()) {

@@ -116,6 +116,60 @@ class RedisSourceFailureTest {
     }
   }
 
+  /**
+   * An ACL user (not the default user's requirepass) with a wrong password, given in the URI or as the secret with
+   * option {@code user}: the backup and the live restore are both refused as access denied, naming the user but
+   * neither the wrong nor the right password, and nothing is written; the right password then works both ways.
+   */
+  @ParameterizedTest(name = "{0} redis-server")
+  @ValueSource(strings = {"embedded", "system"})
+  void aclUserWithAWrongPasswordIsRefusedForBackupAndLiveRestoreWithoutShowingAPassword(String kind)
+      throws Exception {
+    String acl = "user backup on >" + PASSWORD + " ~* &* +@all";
+    try (RedisFixture redis = server(kind).config(acl).config("user default off").start();
+        RedisFixture target = server(kind).config(acl).config("user default off").start()) {
+      String wrongUri = "redis://backup:wrong-password@127.0.0.1:" + redis.port();
+      Path parts = tmp.resolve("parts");
+      assertThatThrownBy(() -> backup(wrongUri, Map.of(), Map.of(), parts))
+          .isInstanceOf(AccessDeniedException.class)
+          .hasMessageContaining("refused the credentials of user 'backup'")
+          .hasMessageNotContaining("wrong-password").hasMessageNotContaining(PASSWORD);
+      assertThatThrownBy(() -> backup(redis.uri(), Map.of("user", "backup"),
+          Map.of("redis.password", "wrong-password"), tmp.resolve("p2")))
+          .isInstanceOf(AccessDeniedException.class)
+          .hasMessageContaining("user 'backup'")
+          .hasMessageNotContaining("wrong-password").hasMessageNotContaining(PASSWORD);
+      assertThat(Files.list(parts).filter(p -> !p.getFileName().toString().startsWith(".")).toList()).isEmpty();
+
+      RedisTestClient sc = new RedisTestClient(redis.host(), redis.port());
+      RedisTestClient tc = new RedisTestClient(target.host(), target.port());
+      try (sc; tc) {
+        sc.call("AUTH", "backup", PASSWORD);
+        tc.call("AUTH", "backup", PASSWORD);
+        RedisData.populate(sc, false);
+        FakeSessions.Backup b = backup(redis.uri(), Map.of("user", "backup"), Map.of("redis.password", PASSWORD),
+            tmp.resolve("good"));
+        assertThat(b.committed).containsExactly("dump.rdb");
+
+        String wrongTarget = "redis://backup:wrong-password@127.0.0.1:" + target.port();
+        assertThatThrownBy(() -> restore(b, wrongTarget, Map.of(), Map.of(), tmp.resolve("rt1")))
+            .isInstanceOf(AccessDeniedException.class)
+            .hasMessageContaining("user 'backup'")
+            .hasMessageNotContaining("wrong-password").hasMessageNotContaining(PASSWORD);
+        assertThatThrownBy(() -> restore(b, target.uri(), Map.of("user", "backup"),
+            Map.of("redis.password", "wrong-password"), tmp.resolve("rt2")))
+            .isInstanceOf(AccessDeniedException.class)
+            .hasMessageNotContaining("wrong-password").hasMessageNotContaining(PASSWORD);
+        for (int db = 0; db < 16; db++) {
+          tc.call("SELECT", db);
+          assertThat(tc.integer("DBSIZE")).as("db %s of the refused target", db).isZero();
+        }
+        restore(b, target.uri(), Map.of("user", "backup"), Map.of("redis.password", PASSWORD), tmp.resolve("rt3"));
+        RedisData.assertSameData(sc, tc);
+      }
+    }
+  }
+
   @ParameterizedTest(name = "{0} redis-server")
   @ValueSource(strings = {"embedded", "system"})
   void serverRefusingSyncAndPsyncNamesBgsaveModeWhichThenWorks(String kind) throws Exception {

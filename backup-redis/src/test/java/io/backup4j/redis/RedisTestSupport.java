@@ -18,6 +18,10 @@ final class RedisTestSupport {
   /** "embedded" (Redis 6.2, RDB 9) or "system" (Debian's redis-server 7.0, RDB 10; skipped loudly if absent). */
   static RedisFixture.Builder server(String kind) {
     if (kind.equals("system")) {
+      if (RedisFixture.systemBinary().isEmpty()) {
+        System.err.println("SKIPPING a Redis 7.0 (RDB 10) test case: no system redis-server (Debian package"
+            + " redis-server, or set " + RedisFixture.BINARY_ENV + ")");
+      }
       assumeTrue(RedisFixture.systemBinary().isPresent(),
           "SKIPPED LOUDLY: no system redis-server (Debian package redis-server, Redis 7.0): the RDB 10 tests did not"
               + " run. CI installs it; install it locally or set " + RedisFixture.BINARY_ENV);
