@@ -75,6 +75,8 @@ final class PostgresRestoreTarget implements RestoreTarget {
   private final List<String> assertions;
   private boolean superuser;
   private boolean intoOwnDatabase;
+  /** With {@code tables}: the recorded dependents, without the types and functions the target already has. */
+  private @Nullable List<TableDependents> dependencies;
 
   PostgresRestoreTarget(String target, Map<String, String> optionValues, @Nullable Supplier<char[]> password,
       @Nullable ProviderContext context) {
@@ -187,6 +189,7 @@ final class PostgresRestoreTarget implements RestoreTarget {
     boolean[] targetDropped = {false};
     try {
       if (!tables.isEmpty() && !dataOnly) {
+        dependencies = missingFrom(into, TableDependents.parse(meta.getOrDefault("postgres.dependents", "")));
         createSchemasOf(into);
       }
       try (PasswordFile pass = into.password() == null ? null
@@ -442,10 +445,54 @@ final class PostgresRestoreTarget implements RestoreTarget {
     return String.join(", ", literals);
   }
 
+  /**
+   * The recorded dependents without the types and functions the target already has: those come along with the
+   * selected tables only where they are missing, so restoring tables into a database that holds the schema (e.g.
+   * after a {@code schemaOnly} restore) does not fail on {@code CREATE TYPE} of an existing type.
+   */
+  private List<TableDependents> missingFrom(ConnectionSpec into, List<TableDependents> deps) {
+    List<TableDependents> out = new ArrayList<>();
+    try (Connection c = Jdbc.connect(into, null);
+        PreparedStatement type = c.prepareStatement("SELECT 1 FROM pg_type t JOIN pg_namespace n"
+            + " ON n.oid = t.typnamespace WHERE n.nspname = ? AND t.typname = ?");
+        PreparedStatement function = c.prepareStatement("SELECT 1 FROM pg_proc p JOIN pg_namespace n"
+            + " ON n.oid = p.pronamespace WHERE n.nspname = ? AND p.proname = ?")) {
+      for (TableDependents d : deps) {
+        PreparedStatement probe = d.kind().equals("t") ? type : d.kind().equals("F") ? function : null;
+        if (probe != null) {
+          probe.setString(1, d.refSchema());
+          probe.setString(2, d.refTable());
+          try (ResultSet rs = probe.executeQuery()) {
+            if (rs.next()) {
+              continue;
+            }
+          }
+        }
+        out.add(d);
+      }
+    } catch (SQLException e) {
+      throw Jdbc.translate(e, "cannot inspect " + into.redacted());
+    }
+    return out;
+  }
+
   private void createSchemasOf(ConnectionSpec into) {
+    Set<String> needed = new java.util.LinkedHashSet<>();
+    for (String[] t : tables) {
+      needed.add(t[0]);
+    }
+    if (dependencies != null) {
+      // the schema of a type or function a selected table needs, which may differ from the table's
+      for (TableDependents d : dependencies) {
+        if ((d.kind().equals("t") || d.kind().equals("F"))
+            && tables.stream().anyMatch(t -> t[0].equals(d.schema()) && t[1].equals(d.table()))) {
+          needed.add(d.refSchema());
+        }
+      }
+    }
     try (Connection c = Jdbc.connect(into, null); Statement st = c.createStatement()) {
-      for (String[] t : tables) {
-        st.execute("CREATE SCHEMA IF NOT EXISTS " + Jdbc.quoteIdent(t[0]));
+      for (String schema : needed) {
+        st.execute("CREATE SCHEMA IF NOT EXISTS " + Jdbc.quoteIdent(schema));
       }
     } catch (SQLException e) {
       throw Jdbc.translate(e, "cannot create the schemas of the selected tables in " + into.redacted());
@@ -615,8 +662,8 @@ final class PostgresRestoreTarget implements RestoreTarget {
       }
       list = out.toString(java.nio.charset.StandardCharsets.UTF_8);
     }
-    String filtered = TableDependents.filterList(list, tables,
-        TableDependents.parse(meta.getOrDefault("postgres.dependents", "")));
+    String filtered = TableDependents.filterList(list, tables, dependencies != null ? dependencies
+        : TableDependents.parse(meta.getOrDefault("postgres.dependents", "")));
     if (filtered.isBlank()) {
       throw new io.backup4j.api.NotFoundException("none of the tables " + options.string("tables")
           + " is in this backup; check the names (schema.table, case-sensitive)");
