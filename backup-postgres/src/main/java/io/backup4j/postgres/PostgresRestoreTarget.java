@@ -75,6 +75,10 @@ final class PostgresRestoreTarget implements RestoreTarget {
   private final List<String> assertions;
   private boolean superuser;
   private boolean intoOwnDatabase;
+  /** Whether the backup was taken with {@code noOwner}, which pg_dump ignores for archive formats. */
+  private boolean archiveNoOwner;
+  /** With {@code tables}: the recorded dependents, without the types and functions the target already has. */
+  private @Nullable List<TableDependents> dependencies;
 
   PostgresRestoreTarget(String target, Map<String, String> optionValues, @Nullable Supplier<char[]> password,
       @Nullable ProviderContext context) {
@@ -123,6 +127,7 @@ final class PostgresRestoreTarget implements RestoreTarget {
     Map<String, String> meta = manifest.sourceMetadata();
     String format = meta.getOrDefault("postgres.format", "custom");
     validateFor(format, meta);
+    archiveNoOwner = List.of(meta.getOrDefault("postgres.options", "").split(" ")).contains("--no-owner");
     int dumpMajor = Integer.parseInt(meta.getOrDefault("postgres.pgDumpMajor", "0"));
     Path binDir = options.path("binDir");
     String maintenance = options.string("maintenanceDatabase") == null ? "postgres"
@@ -187,6 +192,7 @@ final class PostgresRestoreTarget implements RestoreTarget {
     boolean[] targetDropped = {false};
     try {
       if (!tables.isEmpty() && !dataOnly) {
+        dependencies = missingFrom(into, TableDependents.parse(meta.getOrDefault("postgres.dependents", "")));
         createSchemasOf(into);
       }
       try (PasswordFile pass = into.password() == null ? null
@@ -442,10 +448,54 @@ final class PostgresRestoreTarget implements RestoreTarget {
     return String.join(", ", literals);
   }
 
+  /**
+   * The recorded dependents without the types and functions the target already has: those come along with the
+   * selected tables only where they are missing, so restoring tables into a database that holds the schema (e.g.
+   * after a {@code schemaOnly} restore) does not fail on {@code CREATE TYPE} of an existing type.
+   */
+  private List<TableDependents> missingFrom(ConnectionSpec into, List<TableDependents> deps) {
+    List<TableDependents> out = new ArrayList<>();
+    try (Connection c = Jdbc.connect(into, null);
+        PreparedStatement type = c.prepareStatement("SELECT 1 FROM pg_type t JOIN pg_namespace n"
+            + " ON n.oid = t.typnamespace WHERE n.nspname = ? AND t.typname = ?");
+        PreparedStatement function = c.prepareStatement("SELECT 1 FROM pg_proc p JOIN pg_namespace n"
+            + " ON n.oid = p.pronamespace WHERE n.nspname = ? AND p.proname = ?")) {
+      for (TableDependents d : deps) {
+        PreparedStatement probe = d.kind().equals("t") ? type : d.kind().equals("F") ? function : null;
+        if (probe != null) {
+          probe.setString(1, d.refSchema());
+          probe.setString(2, d.refTable());
+          try (ResultSet rs = probe.executeQuery()) {
+            if (rs.next()) {
+              continue;
+            }
+          }
+        }
+        out.add(d);
+      }
+    } catch (SQLException e) {
+      throw Jdbc.translate(e, "cannot inspect " + into.redacted());
+    }
+    return out;
+  }
+
   private void createSchemasOf(ConnectionSpec into) {
+    Set<String> needed = new java.util.LinkedHashSet<>();
+    for (String[] t : tables) {
+      needed.add(t[0]);
+    }
+    if (dependencies != null) {
+      // the schema of a type or function a selected table needs, which may differ from the table's
+      for (TableDependents d : dependencies) {
+        if ((d.kind().equals("t") || d.kind().equals("F"))
+            && tables.stream().anyMatch(t -> t[0].equals(d.schema()) && t[1].equals(d.table()))) {
+          needed.add(d.refSchema());
+        }
+      }
+    }
     try (Connection c = Jdbc.connect(into, null); Statement st = c.createStatement()) {
-      for (String[] t : tables) {
-        st.execute("CREATE SCHEMA IF NOT EXISTS " + Jdbc.quoteIdent(t[0]));
+      for (String schema : needed) {
+        st.execute("CREATE SCHEMA IF NOT EXISTS " + Jdbc.quoteIdent(schema));
       }
     } catch (SQLException e) {
       throw Jdbc.translate(e, "cannot create the schemas of the selected tables in " + into.redacted());
@@ -532,7 +582,8 @@ final class PostgresRestoreTarget implements RestoreTarget {
       a.add("--clean");
       a.add("--if-exists");
     }
-    if (options.bool("noOwner", false)) {
+    // pg_dump ignores --no-owner for archive formats: the backup's noOwner takes effect here, unless overridden
+    if (options.bool("noOwner", archiveNoOwner)) {
       a.add("--no-owner");
     }
     if (options.bool("noPrivileges", false)) {
@@ -555,12 +606,66 @@ final class PostgresRestoreTarget implements RestoreTarget {
    */
   private Path tableList(RestoreSession session, PgTool exe, Map<String, String> env, @Nullable Path dir,
       Map<String, String> meta) throws IOException {
+    String list = listing(session, exe, env, dir);
+    String filtered = TableDependents.filterList(list, tables, dependencies != null ? dependencies
+        : TableDependents.parse(meta.getOrDefault("postgres.dependents", "")));
+    if (filtered.isBlank()) {
+      throw new io.backup4j.api.NotFoundException("none of the tables " + options.string("tables")
+          + " is in this backup; check the names (schema.table, case-sensitive)");
+    }
+    List<String> missing = new ArrayList<>();
+    for (String[] t : tables) {
+      if (!filtered.contains(" TABLE " + t[0] + " " + t[1] + " ")) {
+        missing.add(t[0] + "." + t[1]);
+      }
+    }
+    if (!missing.isEmpty()) {
+      throw new io.backup4j.api.NotFoundException("the table(s) " + missing + " are not in this backup; check the"
+          + " names (schema.table, case-sensitive)");
+    }
+    Path file = session.temporaryDirectory().resolve("restore-" + System.nanoTime() + ".list");
+    Files.writeString(file, filtered, java.nio.charset.StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW,
+        StandardOpenOption.WRITE);
+    return file;
+  }
+
+  /**
+   * A backup taken with the source option {@code tables} ({@code pg_dump --table}) holds no {@code CREATE SCHEMA}:
+   * pg_dump dumps only the matched tables. Restored whole into a new database its tables would fail on a missing
+   * schema, so the schemas of the archive's tables are created first.
+   */
+  private void createSchemasOfTableArchive(RestoreSession session, PgTool exe, Map<String, String> env,
+      @Nullable Path dir, ConnectionSpec into) throws IOException {
+    boolean tableArchive = List.of(session.manifest().sourceMetadata().getOrDefault("postgres.options", "")
+        .split(" ")).stream().anyMatch(a -> a.startsWith("--table="));
+    if (!tableArchive || dataOnly || !tables.isEmpty()) {
+      return;
+    }
+    Set<String> schemasNeeded = new java.util.LinkedHashSet<>();
+    for (String line : listing(session, exe, env, dir).split("\n")) {
+      // "<dumpId>; <tableoid> <oid> TABLE <schema> <name> <owner>"
+      String[] f = line.split(" ");
+      if (f.length >= 6 && f[0].endsWith(";") && f[3].equals("TABLE") && !f[4].equals("-")) {
+        schemasNeeded.add(f[4]);
+      }
+    }
+    try (Connection c = Jdbc.connect(into, null); Statement st = c.createStatement()) {
+      for (String schema : schemasNeeded) {
+        st.execute("CREATE SCHEMA IF NOT EXISTS " + Jdbc.quoteIdent(schema));
+      }
+    } catch (SQLException e) {
+      throw Jdbc.translate(e, "cannot create the schemas of the archive's tables in " + into.redacted());
+    }
+  }
+
+  /** The archive's table of contents, {@code pg_restore --list}. */
+  private String listing(RestoreSession session, PgTool exe, Map<String, String> env, @Nullable Path dir)
+      throws IOException {
     List<String> cmd = new ArrayList<>(List.of(exe.path().toString(), "--list"));
     cmd.add(dir == null ? "--format=custom" : "--format=directory");
     if (dir != null) {
       cmd.add(dir.toString());
     }
-    String list;
     try (ChildProcess child = ChildProcess.start(cmd, env, null, null, null)) {
       session.cancellation().onCancel(child::kill);
       java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
@@ -613,28 +718,8 @@ final class PostgresRestoreTarget implements RestoreTarget {
         throw new ConfigurationException("the archive's table of contents is larger than " + (TOC_LIMIT >> 20)
             + " MiB, too large to select tables from; restore the whole backup into a staging database instead");
       }
-      list = out.toString(java.nio.charset.StandardCharsets.UTF_8);
+      return out.toString(java.nio.charset.StandardCharsets.UTF_8);
     }
-    String filtered = TableDependents.filterList(list, tables,
-        TableDependents.parse(meta.getOrDefault("postgres.dependents", "")));
-    if (filtered.isBlank()) {
-      throw new io.backup4j.api.NotFoundException("none of the tables " + options.string("tables")
-          + " is in this backup; check the names (schema.table, case-sensitive)");
-    }
-    List<String> missing = new ArrayList<>();
-    for (String[] t : tables) {
-      if (!filtered.contains(" TABLE " + t[0] + " " + t[1] + " ")) {
-        missing.add(t[0] + "." + t[1]);
-      }
-    }
-    if (!missing.isEmpty()) {
-      throw new io.backup4j.api.NotFoundException("the table(s) " + missing + " are not in this backup; check the"
-          + " names (schema.table, case-sensitive)");
-    }
-    Path file = session.temporaryDirectory().resolve("restore-" + System.nanoTime() + ".list");
-    Files.writeString(file, filtered, java.nio.charset.StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW,
-        StandardOpenOption.WRITE);
-    return file;
   }
 
   private boolean singleTransaction(boolean fileInput) {
@@ -658,6 +743,7 @@ final class PostgresRestoreTarget implements RestoreTarget {
     if (!tables.isEmpty()) {
       cmd.add("--use-list=" + tableList(session, exe, env, null, session.manifest().sourceMetadata()));
     }
+    createSchemasOfTableArchive(session, exe, env, null, into);
     // A selective restore lets pg_restore finish, and commit, before it has read the whole archive, while the part
     // stream proves its SHA-256 only at its end: streamed, a tampered archive would be restored first and detected
     // after. Into a database of our own that is undone by dropping it; into an existing one the archive is verified
@@ -720,6 +806,7 @@ final class PostgresRestoreTarget implements RestoreTarget {
     if (!tables.isEmpty()) {
       cmd.add("--use-list=" + tableList(session, exe, env, dir, manifest.sourceMetadata()));
     }
+    createSchemasOfTableArchive(session, exe, env, dir, into);
     cmd.add(dir.toString());
     runWithStdin(session, cmd, env, null);
   }

@@ -44,7 +44,8 @@ import org.jspecify.annotations.Nullable;
  *       faster.
  *   <li>{@code directory}: {@code pg_dump -Fd --jobs N} into a private temporary directory; each table's file becomes a
  *       part {@code dir/<file>} as soon as pg_dump reports it finished, and is then deleted, so the disk holds at most
- *       the tables in flight.
+ *       the tables in flight. pg_dump reports finished tables only in parallel mode ({@code jobs >= 2}); with one job
+ *       the files are uploaded after it exited.
  *   <li>{@code plain}: SQL text streamed into {@code dump.sql}, restored with psql.
  * </ul>
  *

@@ -23,9 +23,16 @@ import java.util.Set;
  * line := kind TAB schema TAB name TAB table [TAB refSchema TAB refTable] "\n"
  * kind := "i" (index) | "S" (owned sequence) | "f" (foreign key constraint, with the referenced table)
  *       | "p" (partition: name is the partition, refSchema/refTable its schema and name again)
+ *       | "t" (user-defined type or domain a column uses, also through domains, arrays, composites and ranges:
+ *              name and refTable the type, refSchema its schema)
+ *       | "F" (user-defined function a trigger, default, check constraint, index or policy of the table calls:
+ *              name and refTable the function's name, refSchema its schema)
  * </pre>
  *
- * @param kind i, S or f
+ * <p>Readers ignore kinds they do not know, so older releases read newer backups (without restoring the types and
+ * functions along).
+ *
+ * @param kind i, S, f, p, t or F
  * @param schema the schema of the object and its table
  * @param name the object's name
  * @param table the table it belongs to
@@ -63,6 +70,53 @@ record TableDependents(String kind, String schema, String name, String table, St
           JOIN pg_class cc ON cc.oid = i.inhrelid JOIN pg_namespace cn ON cn.oid = cc.relnamespace""")) {
         while (rs.next()) {
           line(b, "p", rs.getString(1), rs.getString(3), rs.getString(2), rs.getString(4), rs.getString(3));
+        }
+      }
+      // the types a table's columns need (pg_dump has no entry for a table's own row type or for an extension's
+      // types, so only domains, enums, composite types and ranges in user schemas are recorded)
+      try (ResultSet rs = st.executeQuery("""
+          WITH RECURSIVE used(tschema, tname, typ) AS (
+            SELECT n.nspname, c.relname, a.atttypid FROM pg_attribute a
+            JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 'p', 'm', 'f') AND a.attnum > 0 AND NOT a.attisdropped
+              AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+            UNION
+            SELECT u.tschema, u.tname, x.typ FROM used u JOIN pg_type t ON t.oid = u.typ
+            CROSS JOIN LATERAL (
+              SELECT t.typbasetype AS typ WHERE t.typtype = 'd'
+              UNION ALL SELECT t.typelem WHERE t.typelem <> 0 AND t.typcategory = 'A'
+              UNION ALL SELECT a2.atttypid FROM pg_attribute a2
+                WHERE t.typtype = 'c' AND a2.attrelid = t.typrelid AND a2.attnum > 0 AND NOT a2.attisdropped
+              UNION ALL SELECT r.rngsubtype FROM pg_range r WHERE r.rngtypid = t.oid) x)
+          SELECT DISTINCT u.tschema, t.typname, u.tname, tn.nspname FROM used u
+          JOIN pg_type t ON t.oid = u.typ JOIN pg_namespace tn ON tn.oid = t.typnamespace
+          WHERE t.typtype IN ('d', 'e', 'c', 'r')
+            AND tn.nspname NOT IN ('pg_catalog', 'information_schema') AND tn.nspname NOT LIKE 'pg\\_%'
+            AND NOT EXISTS (SELECT 1 FROM pg_class rc WHERE rc.oid = t.typrelid AND rc.relkind <> 'c')
+            AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid
+                            AND e.deptype = 'e')""")) {
+        while (rs.next()) {
+          line(b, "t", rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(2));
+        }
+      }
+      // the functions a table's triggers, defaults, generated columns, check constraints, indexes and policies call
+      try (ResultSet rs = st.executeQuery("""
+          SELECT DISTINCT tn.nspname, p.proname, t.relname, pn.nspname FROM (
+            SELECT 'pg_class'::regclass AS classid, c.oid AS objid, c.oid AS tbl FROM pg_class c
+            UNION ALL SELECT 'pg_attrdef'::regclass, ad.oid, ad.adrelid FROM pg_attrdef ad
+            UNION ALL SELECT 'pg_constraint'::regclass, co.oid, co.conrelid FROM pg_constraint co WHERE co.conrelid <> 0
+            UNION ALL SELECT 'pg_trigger'::regclass, tg.oid, tg.tgrelid FROM pg_trigger tg WHERE NOT tg.tgisinternal
+            UNION ALL SELECT 'pg_class'::regclass, x.indexrelid, x.indrelid FROM pg_index x
+            UNION ALL SELECT 'pg_policy'::regclass, po.oid, po.polrelid FROM pg_policy po) o
+          JOIN pg_depend d ON d.classid = o.classid AND d.objid = o.objid AND d.refclassid = 'pg_proc'::regclass
+          JOIN pg_proc p ON p.oid = d.refobjid JOIN pg_namespace pn ON pn.oid = p.pronamespace
+          JOIN pg_class t ON t.oid = o.tbl AND t.relkind IN ('r', 'p', 'm', 'f')
+          JOIN pg_namespace tn ON tn.oid = t.relnamespace
+          WHERE pn.nspname NOT IN ('pg_catalog', 'information_schema') AND pn.nspname NOT LIKE 'pg\\_%'
+            AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid
+                            AND e.deptype = 'e')""")) {
+        while (rs.next()) {
+          line(b, "F", rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(2));
         }
       }
       try (ResultSet rs = st.executeQuery("""
@@ -160,6 +214,20 @@ record TableDependents(String kind, String schema, String name, String table, St
           for (String type : List.of("SEQUENCE", "SEQUENCE SET", "SEQUENCE OWNED BY")) {
             patterns.add(" " + type + " " + d.schema + " " + d.name + " ");
           }
+        }
+        case "t" -> {
+          // the archive calls an enum, composite or range a TYPE and a domain a DOMAIN
+          for (String type : List.of("TYPE", "DOMAIN")) {
+            patterns.add(" " + type + " " + d.refSchema + " " + d.refTable + " ");
+            patterns.add(" COMMENT " + d.refSchema + " " + type + " " + d.refTable + " ");
+            patterns.add(" ACL " + d.refSchema + " " + type + " " + d.refTable + " ");
+          }
+        }
+        case "F" -> {
+          // tags are name(argument types): every overload of the name comes along
+          patterns.add(" FUNCTION " + d.refSchema + " " + d.refTable + "(");
+          patterns.add(" COMMENT " + d.refSchema + " FUNCTION " + d.refTable + "(");
+          patterns.add(" ACL " + d.refSchema + " FUNCTION " + d.refTable + "(");
         }
         case "f" -> {
           // a foreign key can only be restored when the table it references comes along (or already exists)

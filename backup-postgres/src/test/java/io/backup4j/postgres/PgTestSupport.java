@@ -23,16 +23,16 @@ final class PgTestSupport {
   /** an installed pg_dump (the lowest major), or skips the test with the reason. */
   static Path pgDump() {
     Optional<PgTool> t = installed("pg_dump");
-    assumeTrue(t.isPresent(), "SKIPPED: pg_dump not installed (install Debian's postgresql-client; CI does)");
+    skipUnless(t.isPresent(), "pg_dump not installed (install Debian's postgresql-client; CI does)");
     return t.get().path();
   }
 
   /** An installed client major (the lowest), or skips. */
   static int clientMajor() {
     Optional<PgTool> t = installed("pg_dump");
-    assumeTrue(t.isPresent(), "SKIPPED: pg_dump not installed (install Debian's postgresql-client; CI does)");
-    assumeTrue(installed("pg_restore").isPresent() && installed("psql").isPresent(),
-        "SKIPPED: pg_restore/psql not installed (install Debian's postgresql-client; CI does)");
+    skipUnless(t.isPresent(), "pg_dump not installed (install Debian's postgresql-client; CI does)");
+    skipUnless(installed("pg_restore").isPresent() && installed("psql").isPresent(),
+        "pg_restore/psql not installed (install Debian's postgresql-client; CI does)");
     return t.get().major();
   }
 
@@ -51,10 +51,18 @@ final class PgTestSupport {
    */
   static PostgresServer start(int major) throws IOException {
     if (!io.backup4j.testkit.Docker.useContainers("PostgreSQL " + major)) {
-      assumeTrue(EmbeddedPostgresServer.binariesAvailable(major), "SKIPPED: no embedded PostgreSQL " + major
+      skipUnless(EmbeddedPostgresServer.binariesAvailable(major), "no embedded PostgreSQL " + major
           + " binaries (run through Maven, which copies them to target/pg-binaries; Linux x86-64 only)");
     }
     return PostgresServers.start(major);
+  }
+
+  /** Skips loudly: the reason goes to stderr ("SKIPPING ...") and into the assumption ("SKIPPED: ..."). */
+  static void skipUnless(boolean condition, String reason) {
+    if (!condition) {
+      System.err.println("SKIPPING: " + reason);
+    }
+    assumeTrue(condition, "SKIPPED: " + reason);
   }
 
   static String uniqueDb(String prefix) {

@@ -57,4 +57,30 @@ class TableDependentsTest {
         new String[] {"app", "users"}), TableDependents.parse(DEPS));
     assertThat(ids(out)).contains(223, 224, 225, 302, 405).doesNotContain(406, 221, 301);
   }
+
+  @Test
+  void tableBringsTheTypesDomainsAndFunctionsItUsesButNotOthersOrOverloadPrefixes() {
+    String list = """
+        211; 1247 16390 TYPE app mood postgres
+        212; 1247 16391 DOMAIN app email postgres
+        213; 1247 16392 TYPE app moody postgres
+        214; 1247 16393 TYPE shared address postgres
+        215; 1255 16394 FUNCTION app audit_fn() postgres
+        216; 1255 16395 FUNCTION app audit_fn(integer) postgres
+        217; 1255 16396 FUNCTION app audit_fn_old() postgres
+        218; 0 0 COMMENT app TYPE mood postgres
+        219; 0 0 ACL app FUNCTION audit_fn() postgres
+        220; 1259 16400 TABLE app users postgres
+        221; 1259 16401 TABLE app users2 postgres
+        """;
+    String deps = String.join("\n",
+        "t\tapp\tmood\tusers\tapp\tmood",
+        "t\tapp\temail\tusers\tapp\temail",
+        "t\tapp\taddress\tusers\tshared\taddress",
+        "t\tapp\tmoody\tusers2\tapp\tmoody",
+        "F\tapp\taudit_fn\tusers\tapp\taudit_fn") + "\n";
+    String out = TableDependents.filterList(list, List.<String[]>of(new String[] {"app", "users"}),
+        TableDependents.parse(deps));
+    assertThat(ids(out)).containsExactly(211, 212, 214, 215, 216, 218, 219, 220);
+  }
 }
