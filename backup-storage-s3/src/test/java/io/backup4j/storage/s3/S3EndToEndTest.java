@@ -184,6 +184,79 @@ class S3EndToEndTest {
     assertThat(contents(dir.resolve("restored"))).isEqualTo(contents(tree));
   }
 
+  /**
+   * Retention (prune) in an Object Lock repository: of three backups, the oldest is still under retention and the
+   * middle one's retention has run out. {@code last=1} deletes the middle one, keeps the locked one whole (not a
+   * single object of it deleted) and says which backup it kept and why. As above, the retention real S3 would report
+   * is added to HEAD responses by an interceptor, here per backup.
+   */
+  @Test
+  void pruneKeepsTheBackupUnderObjectLockWholeAndTheWarningNamesIt() throws IOException {
+    Path tree = tree();
+    java.time.Instant future = java.time.Instant.now().plus(java.time.Duration.ofDays(7))
+        .truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    java.time.Instant past = java.time.Instant.now().minus(java.time.Duration.ofDays(1))
+        .truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    Map<String, java.time.Instant> retainedUntilById = new java.util.concurrent.ConcurrentHashMap<>();
+    software.amazon.awssdk.core.interceptor.ExecutionInterceptor retention =
+        new software.amazon.awssdk.core.interceptor.ExecutionInterceptor() {
+          @Override
+          public software.amazon.awssdk.http.SdkHttpResponse modifyHttpResponse(
+              software.amazon.awssdk.core.interceptor.Context.ModifyHttpResponse context,
+              software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
+            if (context.request() instanceof software.amazon.awssdk.services.s3.model.HeadObjectRequest h) {
+              for (Map.Entry<String, java.time.Instant> e : retainedUntilById.entrySet()) {
+                if (h.key().contains(e.getKey())) {
+                  return context.httpResponse().toBuilder().putHeader("x-amz-object-lock-mode", "COMPLIANCE")
+                      .putHeader("x-amz-object-lock-retain-until-date", e.getValue().toString()).build();
+                }
+              }
+            }
+            return context.httpResponse();
+          }
+        };
+    java.util.List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (S3Sink sink = S3TestSupport.builder(S3, BUCKET, "prune-locked").partSize(5 << 20)
+            .objectLock(software.amazon.awssdk.services.s3.model.ObjectLockMode.COMPLIANCE,
+                java.time.Duration.ofDays(7))
+            .addExecutionInterceptor(retention).build();
+        Backups backups = Backups.builder().sink(sink).temporaryDirectory(dir.resolve("tmp"))
+            .listener(e -> {
+              if (e instanceof io.backup4j.api.BackupEvent.Warning w) {
+                warnings.add(w.message());
+              }
+            }).build();
+        S3Client raw = rawClient(S3)) {
+      BackupJob job = BackupJob.builder().source("files:" + tree).backupSet("media").build();
+      Manifest locked = backups.backup(job);
+      Manifest expired = backups.backup(job);
+      Manifest newest = backups.backup(job);
+      retainedUntilById.put(locked.id().value(), future);
+      retainedUntilById.put(expired.id().value(), past);
+      java.util.List<String> lockedKeys = keysOf(raw, "prune-locked/", locked.id().value());
+      assertThat(lockedKeys).contains("prune-locked/catalog/" + locked.id() + ".json").hasSizeGreaterThan(1);
+
+      java.util.List<io.backup4j.api.BackupId> deleted = backups.applyRetention("media",
+          io.backup4j.core.KeepPolicy.parse("last=1"));
+
+      assertThat(deleted).containsExactly(expired.id());
+      assertThat(backups.list()).extracting(Manifest::id).containsExactly(locked.id(), newest.id());
+      assertThat(keysOf(raw, "prune-locked/", locked.id().value())).as("the locked backup is whole")
+          .isEqualTo(lockedKeys);
+      assertThat(keysOf(raw, "prune-locked/", expired.id().value())).as("the expired backup is gone").isEmpty();
+      assertThat(warnings).filteredOn(w -> w.contains("could not delete")).singleElement().asString()
+          .contains(locked.id().value()).contains("Object Lock").contains(future.toString());
+      backups.verify(locked.id());
+      backups.restore(locked.id(), RestoreJob.builder(dir.resolve("restored").toString()).build());
+    }
+    assertThat(contents(dir.resolve("restored"))).isEqualTo(contents(tree));
+  }
+
+  private static java.util.List<String> keysOf(S3Client raw, String prefix, String id) {
+    return raw.listObjectsV2Paginator(b -> b.bucket(BUCKET).prefix(prefix)).contents().stream().map(S3Object::key)
+        .filter(k -> k.contains(id)).sorted().toList();
+  }
+
   /** Relative path to content (directories as "dir") of every entry under {@code root}. */
   static Map<String, String> contents(Path root) throws IOException {
     Map<String, String> out = new TreeMap<>();
