@@ -445,15 +445,48 @@ public final class Backups implements AutoCloseable {
     return manifest(BackupId.of(idOrLatest));
   }
 
-  /** The newest backup, if any. */
+  /**
+   * The newest backup of the whole repository (the last one {@link #list()} returns), if any. In a repository shared
+   * by several backup sets this may be another source's backup; {@link #latest(String)} picks within one set.
+   */
   public Optional<Manifest> latest() {
     List<Manifest> all = list();
     return all.isEmpty() ? Optional.empty() : Optional.of(all.get(all.size() - 1));
   }
 
-  /** The newest backup that finished at or before {@code time} (for point-in-time restores). */
+  /**
+   * The newest backup of one backup set, if the set has any; never a backup of another set, however much newer.
+   *
+   * @throws NotFoundException if the location is not a backup4j repository
+   */
+  public Optional<Manifest> latest(String backupSet) {
+    Objects.requireNonNull(backupSet, "backupSet is null");
+    return list(backupSet).stream().reduce((a, b) -> b);
+  }
+
+  /**
+   * The newest backup of the whole repository that finished at or before {@code time}: a backup whose
+   * {@link Manifest#finishedAt()} equals {@code time} counts, one still running at {@code time} does not. Across all
+   * backup sets, so in a shared repository it may be another source's backup: a point-in-time restore of one source
+   * wants {@link #latestBefore(String, Instant)}.
+   */
   public Optional<Manifest> latestBefore(Instant time) {
+    Objects.requireNonNull(time, "time is null");
     return list().stream().filter(m -> !m.finishedAt().isAfter(time)).reduce((a, b) -> b);
+  }
+
+  /**
+   * The newest backup of one backup set that finished at or before {@code time} (a backup whose
+   * {@link Manifest#finishedAt()} equals {@code time} counts): where a point-in-time restore of that source to
+   * {@code time} starts. Never a backup of another set, even one that finished closer to {@code time}.
+   *
+   * @return empty if the set has no backup that finished by {@code time}
+   * @throws NotFoundException if the location is not a backup4j repository
+   */
+  public Optional<Manifest> latestBefore(String backupSet, Instant time) {
+    Objects.requireNonNull(backupSet, "backupSet is null");
+    Objects.requireNonNull(time, "time is null");
+    return list(backupSet).stream().filter(m -> !m.finishedAt().isAfter(time)).reduce((a, b) -> b);
   }
 
   // ---------------------------------------------------------------------------------------------------- restore
