@@ -198,6 +198,11 @@ public final class LocalSink implements BackupSink {
           Files.createDirectory(current, dirMode);
         } catch (FileAlreadyExistsException e) {
           if (!Files.isDirectory(current)) {
+            if (!Files.exists(current)) {
+              // it was a directory a moment ago and a concurrent prune of empty directories removed it since:
+              // not a file in the way; the caller retries
+              throw new NoSuchFileException(current.toString(), null, "removed by a concurrent prune");
+            }
             throw new SinkException("cannot store '" + key + "': " + current + " is a file, and a local repository "
                 + "cannot hold both an object and a directory of one name");
           }
