@@ -133,6 +133,25 @@ public abstract class BackupSinkConformanceTest {
     return 100L * MIB;
   }
 
+  /**
+   * Whether the storage itself keeps objects in this JVM's heap (an in-memory store, or a server running in-process
+   * on an in-memory store). Then the heap grows with every object stored whatever the sink buffers, and the
+   * bounded-memory test is skipped with that reason; check the sink's memory another way (e.g. in a child JVM with a
+   * small {@code -Xmx}).
+   */
+  protected boolean storageKeepsObjectsInThisHeap() {
+    return false;
+  }
+
+  /**
+   * The most the live heap may grow while the large object of {@link #largeObjectSize()} is written and read back:
+   * a quarter of the object by default. A sink that buffers more (several upload parts in flight) returns its own
+   * bound, which must stay well below the object size for the test to mean anything.
+   */
+  protected long largeObjectHeapBudget() {
+    return largeObjectSize() / 4;
+  }
+
   /** How many keys the listing test writes; more than 1,000 so that one page of an S3 listing is not enough. */
   protected int manyKeysCount() {
     return 1_200;
@@ -248,6 +267,60 @@ public abstract class BackupSinkConformanceTest {
     long offset = size / 2 - 1000;
     try (InputStream in = sink().openRead("large/object", offset, 5000)) {
       assertThat(in.readAllBytes()).isEqualTo(GeneratedData.slice(seed, size, offset, 5000));
+    }
+  }
+
+  /**
+   * A sink must not hold an object in memory while writing or reading it: the live heap (measured after a forced
+   * full GC, so garbage does not count) may grow by at most {@link #largeObjectHeapBudget()} while the large object is
+   * written, just before its commit, and while it is read back.
+   */
+  @Test
+  public void largeObjectIsWrittenAndReadWithBoundedHeap() throws IOException {
+    assumeThat(storageKeepsObjectsInThisHeap()).as("the storage keeps its objects in this JVM's heap "
+        + "(storageKeepsObjectsInThisHeap()), so the heap says nothing about what the sink buffers").isFalse();
+    Optional<String> unusable = HeapSampler.unusableBecause();
+    assumeThat(unusable).as(unusable.orElse("")).isEmpty();
+    long size = largeObjectSize();
+    long budget = largeObjectHeapBudget();
+    assertThat(budget).as("largeObjectHeapBudget() must be well below largeObjectSize() to mean anything")
+        .isPositive().isLessThanOrEqualTo(size / 2);
+    long seed = 43;
+    byte[] buffer = new byte[256 * 1024];
+    try (InputStream in = new GeneratedData(seed, size)) {
+      HeapSampler heap = new HeapSampler();
+      try (PartWriter w = sink().openWrite("large/bounded", WriteMode.OVERWRITE)) {
+        OutputStream out = w.stream();
+        long written = 0;
+        long nextSample = size / 4;
+        int n;
+        while ((n = in.read(buffer)) > 0) {
+          out.write(buffer, 0, n);
+          written += n;
+          if (written >= nextSample && written < size) {
+            heap.sample("after writing " + written + " bytes");
+            nextSample += size / 4;
+          }
+        }
+        // a sink that buffers the whole object until commit holds the most right here
+        heap.sample("after writing all " + size + " bytes, before commit");
+        w.commit();
+      }
+      long read = 0;
+      try (InputStream stored = sink().openRead("large/bounded")) {
+        int n;
+        boolean sampled = false;
+        while ((n = stored.read(buffer)) > 0) {
+          read += n;
+          if (!sampled && read >= size / 2) {
+            heap.sample("after reading " + read + " bytes");
+            sampled = true;
+          }
+        }
+      }
+      assertThat(read).as("bytes read back").isEqualTo(size);
+      assertThat(heap.peakGrowth()).as("growth of the live heap (at most at %s) while writing and reading a %d-byte "
+          + "object; the sink seems to hold it in memory", heap.peakAt(), size).isLessThanOrEqualTo(budget);
     }
   }
 

@@ -40,7 +40,12 @@ final class FaultySink implements BackupSink {
     MISSING_READ_IS_EMPTY,
     RANGE_PAST_END_THROWS,
     DELETE_MISSING_THROWS,
-    CLOSED_STREAM_LOSES_DATA
+    CLOSED_STREAM_LOSES_DATA,
+    /**
+     * The sink behaves as with {@link #NONE} (it buffers every object in the heap), but {@link FaultySinkSuite}
+     * declares its storage to be outside the heap: the buffering is then what the bounded-memory test must catch.
+     */
+    WHOLE_OBJECT_IN_HEAP
   }
 
   private record Blob(byte[] data, Instant time) {}

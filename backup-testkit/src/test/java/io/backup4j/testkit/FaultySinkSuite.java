@@ -35,4 +35,9 @@ class FaultySinkSuite extends BackupSinkConformanceTest {
   protected long largeObjectSize() {
     return 3L * 1024 * 1024; // heap-backed
   }
+
+  @Override
+  protected boolean storageKeepsObjectsInThisHeap() {
+    return fault != FaultySink.Fault.WHOLE_OBJECT_IN_HEAP;
+  }
 }

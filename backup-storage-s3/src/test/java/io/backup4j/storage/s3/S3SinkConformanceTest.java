@@ -64,4 +64,11 @@ class S3SinkConformanceTest extends BackupSinkConformanceTest {
   protected URI repositoryUri() {
     return URI.create(s3.uri(bucket, ""));
   }
+
+  // the in-process server stores objects in this JVM's heap; S3BoundedMemoryTest checks the sink's memory in a
+  // child JVM with a 64 MiB heap instead
+  @Override
+  protected boolean storageKeepsObjectsInThisHeap() {
+    return true;
+  }
 }
