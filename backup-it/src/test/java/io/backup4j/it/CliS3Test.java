@@ -14,13 +14,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -173,7 +170,7 @@ class CliS3Test {
     Result restore = cli("restore", "--repo", repo(), "latest", "--target", restored.toString(), "--transform-option",
         keyOption, "--no-progress");
     assertThat(restore.code()).as(restore.all()).isZero();
-    assertThat(contents(restored)).isEqualTo(contents(tree));
+    assertThat(Trees.snapshot(restored)).isEqualTo(Trees.snapshot(tree));
 
     Files.writeString(tree.resolve("a/second.txt"), "added for the second backup");
     Result b2 = cli("backup", "--source", "files:" + tree, "--repo", repo(), "--set", "media", "--transform", "zstd",
@@ -224,26 +221,5 @@ class CliS3Test {
       raw.listMultipartUploads(r -> r.bucket(BUCKET)).uploads().forEach(u -> raw.abortMultipartUpload(
           r -> r.bucket(BUCKET).key(u.key()).uploadId(u.uploadId())));
     }
-  }
-
-  /** Relative path to SHA-256 and length of every file (directories as "dir") under {@code root}. */
-  static Map<String, String> contents(Path root) throws Exception {
-    Map<String, String> out = new TreeMap<>();
-    try (Stream<Path> s = Files.walk(root)) {
-      for (Path p : (Iterable<Path>) s::iterator) {
-        String rel = root.relativize(p).toString();
-        if (rel.isEmpty()) {
-          continue;
-        }
-        if (Files.isDirectory(p)) {
-          out.put(rel, "dir");
-        } else {
-          byte[] b = Files.readAllBytes(p);
-          out.put(rel, HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(b)) + ":"
-              + b.length);
-        }
-      }
-    }
-    return out;
   }
 }

@@ -212,7 +212,7 @@ class PackagedCliTest {
     Result restore = run(launcher, dir, "restore", "--repo", repo, "latest", "--target", target.toString(),
         "--transform-option", "aes-gcm:keyFile=" + key);
     assertOk(restore, "restore latest");
-    assertThat(snapshot(target)).isEqualTo(snapshot(tree));
+    assertThat(Trees.snapshot(target)).isEqualTo(Trees.snapshot(tree));
   }
 
   @ParameterizedTest
@@ -236,18 +236,5 @@ class PackagedCliTest {
         .contains("zstd", "gzip", "lz4", "xz", "bzip2", "none", "aes-gcm", "pgp");
     assertThat(sections.get("retention")).as(r.out()).contains("keep");
     assertThat(sections).as("no provider failed to load: %s", r.out()).doesNotContainKey("problem");
-  }
-
-  /** Every entry under {@code base}: relative path to "dir", or to the file's size and SHA-256. */
-  static Map<String, String> snapshot(Path base) throws Exception {
-    Map<String, String> m = new TreeMap<>();
-    try (Stream<Path> s = Files.walk(base)) {
-      for (Path p : s.filter(p -> !p.equals(base)).toList()) {
-        String rel = base.relativize(p).toString();
-        m.put(rel, Files.isDirectory(p) ? "dir" : Files.size(p) + ":" + java.util.HexFormat.of().formatHex(
-            java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p))));
-      }
-    }
-    return m;
   }
 }

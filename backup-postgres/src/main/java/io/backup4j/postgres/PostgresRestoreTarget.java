@@ -127,7 +127,7 @@ final class PostgresRestoreTarget implements RestoreTarget {
     Map<String, String> meta = manifest.sourceMetadata();
     String format = meta.getOrDefault("postgres.format", "custom");
     validateFor(format, meta);
-    archiveNoOwner = List.of(meta.getOrDefault("postgres.options", "").split(" ")).contains("--no-owner");
+    archiveNoOwner = recordedDumpOptions(meta).contains("--no-owner");
     int dumpMajor = Integer.parseInt(meta.getOrDefault("postgres.pgDumpMajor", "0"));
     Path binDir = options.path("binDir");
     String maintenance = options.string("maintenanceDatabase") == null ? "postgres"
@@ -493,13 +493,23 @@ final class PostgresRestoreTarget implements RestoreTarget {
         }
       }
     }
+    createSchemas(into, needed, "the selected tables");
+  }
+
+  /** {@code CREATE SCHEMA IF NOT EXISTS} each of {@code schemas} in {@code into}; {@code whose} is for the error. */
+  private static void createSchemas(ConnectionSpec into, Set<String> schemas, String whose) {
     try (Connection c = Jdbc.connect(into, null); Statement st = c.createStatement()) {
-      for (String schema : needed) {
+      for (String schema : schemas) {
         st.execute("CREATE SCHEMA IF NOT EXISTS " + Jdbc.quoteIdent(schema));
       }
     } catch (SQLException e) {
-      throw Jdbc.translate(e, "cannot create the schemas of the selected tables in " + into.redacted());
+      throw Jdbc.translate(e, "cannot create the schemas of " + whose + " in " + into.redacted());
     }
+  }
+
+  /** The pg_dump arguments the backup recorded ({@code postgres.options}), one list entry each. */
+  private static List<String> recordedDumpOptions(Map<String, String> meta) {
+    return List.of(meta.getOrDefault("postgres.options", "").split(" "));
   }
 
   /**
@@ -636,8 +646,8 @@ final class PostgresRestoreTarget implements RestoreTarget {
    */
   private void createSchemasOfTableArchive(RestoreSession session, PgTool exe, Map<String, String> env,
       @Nullable Path dir, ConnectionSpec into) throws IOException {
-    boolean tableArchive = List.of(session.manifest().sourceMetadata().getOrDefault("postgres.options", "")
-        .split(" ")).stream().anyMatch(a -> a.startsWith("--table="));
+    boolean tableArchive = recordedDumpOptions(session.manifest().sourceMetadata()).stream()
+        .anyMatch(a -> a.startsWith("--table="));
     if (!tableArchive || dataOnly || !tables.isEmpty()) {
       return;
     }
@@ -649,13 +659,7 @@ final class PostgresRestoreTarget implements RestoreTarget {
         schemasNeeded.add(f[4]);
       }
     }
-    try (Connection c = Jdbc.connect(into, null); Statement st = c.createStatement()) {
-      for (String schema : schemasNeeded) {
-        st.execute("CREATE SCHEMA IF NOT EXISTS " + Jdbc.quoteIdent(schema));
-      }
-    } catch (SQLException e) {
-      throw Jdbc.translate(e, "cannot create the schemas of the archive's tables in " + into.redacted());
-    }
+    createSchemas(into, schemasNeeded, "the archive's tables");
   }
 
   /** The archive's table of contents, {@code pg_restore --list}. */
