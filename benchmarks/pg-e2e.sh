@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end PostgreSQL benchmark: backup4j (pg_dump engine) vs the usual runbook pipelines. Not a test.
-# Usage: benchmarks/pg-e2e.sh [rows=1500000] [serverMajor=15]
+# Usage: benchmarks/pg-e2e.sh [rows=1500000] [serverMajor=15] [rounds=3]
 # Needs Debian's postgresql-client (pg_dump/pg_restore), gzip, openssl and zstd. Prints a Markdown table;
 # docs/performance-postgres.md keeps the figures.
 set -euo pipefail
@@ -20,4 +20,4 @@ done
 exec java -Xmx512m \
   -Dbackup4j.postgres.binaries.15="$PWD/backup-postgres/target/pg-binaries/postgres-15.jar" \
   -Dbackup4j.postgres.binaries.17="$PWD/backup-postgres/target/pg-binaries/postgres-17.jar" \
-  -cp "$cp" io.backup4j.postgres.bench.PgEndToEndBenchmark "$rows" "$major"
+  -cp "$cp" io.backup4j.postgres.bench.PgEndToEndBenchmark "$rows" "$major" "${3:-3}"
