@@ -10,6 +10,8 @@ major="${2:-15}"
 # builds the modules (never installs) and writes each module's class path to its target/bench.classpath
 mvn -q -pl backup-postgres,backup-compress,backup-crypto -am test-compile dependency:build-classpath \
   -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
+# the packaged CLI, timed as cron runs it: a fresh JVM per backup and restore
+mvn -q -pl backup-cli -am package -DskipTests
 cp="backup-postgres/target/test-classes:backup-postgres/target/classes:$(cat backup-postgres/target/bench.classpath)"
 # the transforms join the class path when their modules have providers, so the benchmark uses zstd and aes-gcm
 for m in backup-compress backup-crypto; do
@@ -20,4 +22,5 @@ done
 exec java -Xmx512m \
   -Dbackup4j.postgres.binaries.15="$PWD/backup-postgres/target/pg-binaries/postgres-15.jar" \
   -Dbackup4j.postgres.binaries.17="$PWD/backup-postgres/target/pg-binaries/postgres-17.jar" \
+  -Dbackup4j.bench.cliJar="$PWD/backup-cli/target/backup4j.jar" \
   -cp "$cp" io.backup4j.postgres.bench.PgEndToEndBenchmark "$rows" "$major" "${3:-3}"

@@ -38,6 +38,8 @@ final class AesGcmTransform implements Transform {
     this.passphrase = passphrase;
     this.argon2 = argon2;
     this.keyIdOption = keyIdOption;
+    // the source usually needs a moment to start (connect, query, start pg_dump): compile the cipher meanwhile
+    SegmentCipher.warmUpInBackground();
   }
 
   @Override

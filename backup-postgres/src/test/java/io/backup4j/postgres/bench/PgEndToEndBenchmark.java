@@ -92,12 +92,18 @@ public final class PgEndToEndBenchmark {
       Path fc = work.resolve("dump.fc");
       run(List.of(List.of(pgBin.resolve("pg_dump").toString(), "-Fc", "-f", fc.toString())), env, null);
       Map<String, List<Double>> rounds = new LinkedHashMap<>();
+      String cliJar = System.getProperty("backup4j.bench.cliJar");
+      if (cliJar != null && !Files.isRegularFile(Path.of(cliJar))) {
+        throw new IllegalStateException("backup4j.bench.cliJar: no file " + cliJar);
+      }
+      String cliRepo = "file:" + work.resolve("cli-repo");
+      String serverUri = "postgres://" + EmbeddedPostgresServer.USER + "@" + pg.host() + ":" + pg.port() + "/";
       Manifest manifest = null;
       double storedMb = 0;
       double zstdMb = 0;
       String b4jRestoreName = "backup4j restore";
-      Phases lastBackup = null;
-      Phases lastRestore = null;
+      List<Phases> backupPhases = new ArrayList<>();
+      List<Phases> restorePhases = new ArrayList<>();
       int restored = 0;
       for (int round = 0; round < roundCount; round++) {
         boolean b4jFirst = round % 2 == 0;
@@ -115,7 +121,7 @@ public final class PgEndToEndBenchmark {
             }
             rounds.computeIfAbsent(b4jName, k -> new ArrayList<>()).add((System.nanoTime() - s) / 1e9);
             storedMb = manifest.storedSize() / 1e6;
-            lastBackup = phases;
+            backupPhases.add(phases);
           } else {
             Path zst = work.resolve("dump.zst");
             long s = System.nanoTime();
@@ -125,6 +131,15 @@ public final class PgEndToEndBenchmark {
             zstdMb = Files.size(zst) / 1e6;
             Files.delete(zst);
           }
+        }
+        if (cliJar != null) {
+          // what `backup4j backup` from cron costs: a fresh JVM per run; the password only in the environment
+          long s = System.nanoTime();
+          cli(cliJar, pg, work, "backup", "--source", serverUri + "bench", "--repo", cliRepo, "--set", "bench",
+              "--source-option", "binDir=" + pgBin, "--transform", "zstd:level=1",
+              "--transform", "aes-gcm:keyFile=" + keyFile, "--secret-env", "postgres.password=BENCH_PG_PASSWORD",
+              "--no-progress");
+          rounds.computeIfAbsent(CLI_BACKUP, k -> new ArrayList<>()).add((System.nanoTime() - s) / 1e9);
         }
         for (int turn = 0; turn < 2; turn++) {
           String db = "restored_" + (++restored);
@@ -141,7 +156,7 @@ public final class PgEndToEndBenchmark {
               b.restore(manifest.id(), job.build());
             }
             rounds.computeIfAbsent(b4jRestoreName, k -> new ArrayList<>()).add((System.nanoTime() - s) / 1e9);
-            lastRestore = phases;
+            restorePhases.add(phases);
             verifyRestored(pg, db);
           } else {
             pg.createDatabase(db);
@@ -154,10 +169,24 @@ public final class PgEndToEndBenchmark {
           }
           pg.execute("bench", "DROP DATABASE " + db);
         }
+        if (cliJar != null) {
+          String db = "restored_" + (++restored);
+          pg.execute("bench", "CHECKPOINT");
+          long s = System.nanoTime();
+          cli(cliJar, pg, work, "restore", "--repo", cliRepo, "latest", "--set", "bench", "--target",
+              serverUri + db, "--create", "-o", "binDir=" + pgBin, "--transform-option", "aes-gcm:keyFile=" + keyFile,
+              "--secret-env", "postgres.password=BENCH_PG_PASSWORD", "--no-progress");
+          rounds.computeIfAbsent(CLI_RESTORE, k -> new ArrayList<>()).add((System.nanoTime() - s) / 1e9);
+          verifyRestored(pg, db);
+          pg.execute("bench", "DROP DATABASE " + db);
+        }
       }
 
       Map<String, double[]> results = new LinkedHashMap<>(); // name -> {seconds, MB}
       results.put(b4jName, new double[] {median(rounds.get(b4jName)), storedMb});
+      if (cliJar != null) {
+        results.put(CLI_BACKUP, new double[] {median(rounds.get(CLI_BACKUP)), storedMb});
+      }
       results.put(REFERENCE, new double[] {median(rounds.get(REFERENCE)), zstdMb});
 
       Path runbook = work.resolve("runbook.sql.gz.enc");
@@ -172,6 +201,9 @@ public final class PgEndToEndBenchmark {
       results.put("pg_dump -Fc", new double[] {(System.nanoTime() - s) / 1e9, Files.size(fc2) / 1e6});
       Files.delete(fc2);
       results.put(b4jRestoreName, new double[] {median(rounds.get(b4jRestoreName)), -1});
+      if (cliJar != null) {
+        results.put(CLI_RESTORE, new double[] {median(rounds.get(CLI_RESTORE)), -1});
+      }
       results.put(PG_RESTORE, new double[] {median(rounds.get(PG_RESTORE)), -1});
 
       // diagnostics: where restore time goes
@@ -203,8 +235,11 @@ public final class PgEndToEndBenchmark {
       for (Map.Entry<String, List<Double>> e : rounds.entrySet()) {
         System.out.printf("  %-60s %s%n", e.getKey(), e.getValue().stream().map(v -> String.format("%.2f", v)).toList());
       }
-      System.out.println("last backup4j backup, phases: " + lastBackup);
-      System.out.println("last backup4j restore, phases: " + lastRestore);
+      System.out.println("backup4j backups, phases (seconds from the start) of each round:");
+      backupPhases.forEach(ph -> System.out.println("  " + ph));
+      System.out.println("backup4j restores, phases of each round (after the part's last byte, pg_restore still"
+          + " builds the indexes):");
+      restorePhases.forEach(ph -> System.out.println("  " + ph));
       System.out.println();
       System.out.println("| operation | seconds (median of " + roundCount + " rounds where repeated) | output MB"
           + " | speed-up vs runbook pipeline | time vs zstd reference |");
@@ -230,6 +265,26 @@ public final class PgEndToEndBenchmark {
   private static final String REFERENCE = "pg_dump -Fc -Z0 | zstd -1 -T2 (reference)";
   private static final String RUNBOOK = "pg_dump | gzip | openssl enc -aes-256-cbc -pbkdf2";
   private static final String PG_RESTORE = "pg_restore -j1 (from -Fc)";
+
+  private static final String CLI_BACKUP = "backup4j CLI backup (a fresh JVM, java -jar backup4j.jar)";
+  private static final String CLI_RESTORE = "backup4j CLI restore (a fresh JVM)";
+
+  /** Runs the packaged CLI in a child JVM; the server's password reaches it only through its environment. */
+  private static void cli(String jar, EmbeddedPostgresServer pg, Path work, String... args)
+      throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-jar", jar));
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+        .redirectOutput(work.resolve("cli.log").toFile());
+    pb.environment().put("BENCH_PG_PASSWORD", pg.password());
+    pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+    Process p = pb.start();
+    if (p.waitFor() != 0) {
+      throw new IOException("backup4j " + args[0] + " exited with " + p.exitValue() + ":\n"
+          + Files.readString(work.resolve("cli.log")));
+    }
+  }
 
   private static double median(List<Double> v) {
     List<Double> sorted = v.stream().sorted().toList();
