@@ -64,7 +64,21 @@ public final class Main implements Callable<Integer> {
 
   /** Runs the tool and exits with its exit code. */
   public static void main(String[] args) {
+    configureLogging();
     System.exit(run(args, System.out, System.err));
+  }
+
+  /**
+   * Logs go to stderr (stdout is reserved for results and JSON), at the level of {@code -Dbackup4j.log=error|warn|
+   * info|debug|trace} (default error: the CLI reports failures itself); set before the first logger is created.
+   */
+  private static void configureLogging() {
+    String level = System.getProperty("backup4j.log", "error");
+    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", level);
+    System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
+    System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
+    System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "HH:mm:ss.SSS");
+    System.setProperty("org.slf4j.simpleLogger.showShortLogName", "true");
   }
 
   /** Runs the tool without exiting (for tests and embedding); returns the exit code. */
