@@ -39,7 +39,7 @@ final class AesGcmTransform implements Transform {
     this.argon2 = argon2;
     this.keyIdOption = keyIdOption;
     // the source usually needs a moment to start (connect, query, start pg_dump): compile the cipher meanwhile
-    SegmentCipher.warmUpInBackground();
+    SegmentCipher.warmUpInBackground(segmentSize);
   }
 
   @Override

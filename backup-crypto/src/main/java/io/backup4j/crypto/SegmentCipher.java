@@ -17,7 +17,7 @@ final class SegmentCipher {
   private final byte[] aad;
 
   SegmentCipher(SecretKeySpec key, byte[] noncePrefix, byte[] aad) {
-    JitWarmup.ensure();
+    warmUpInBackground(AesGcmTransformProvider.DEFAULT_SEGMENT);
     try {
       this.cipher = Cipher.getInstance("AES/GCM/NoPadding");
     } catch (GeneralSecurityException e) {
@@ -28,10 +28,13 @@ final class SegmentCipher {
     this.aad = aad.clone();
   }
 
-  /** Starts {@link JitWarmup} on a daemon thread, once per JVM; the first cipher waits for it if it is still running. */
-  static void warmUpInBackground() {
+  /**
+   * Starts {@link JitWarmup} on a daemon thread, once per JVM, with full segments of {@code segmentSize} bytes among
+   * the rounds; ciphers do not wait for it (a segment encrypted meanwhile is only slower).
+   */
+  static void warmUpInBackground(int segmentSize) {
     if (WARMUP_STARTED.compareAndSet(false, true)) {
-      Thread t = new Thread(JitWarmup::ensure, "backup4j-aes-gcm-warmup");
+      Thread t = new Thread(() -> JitWarmup.run(segmentSize), "backup4j-aes-gcm-warmup");
       t.setDaemon(true);
       t.start();
     }
@@ -71,32 +74,38 @@ final class SegmentCipher {
   }
 
   /**
-   * Gets HotSpot to compile the JDK's GCM code with its AES and GHASH intrinsics before the first real segment.
+   * Gets HotSpot to compile the JDK's GCM code with its AES and GHASH intrinsics before the first real segments.
    *
-   * <p>Measured on JDK 17: the intrinsics ({@code GHASH.processBlocks}, {@code CounterMode.implCrypt}) replace a
-   * method only when it is compiled as a whole by C2, which needs some thousand calls. One {@code doFinal} of a 64 KiB
-   * segment calls each once and spends its time in a long loop that HotSpot compiles on-stack without the intrinsic,
-   * so a fresh JVM (every CLI run) encrypted and decrypted at 17-50 MB/s for its first hundred megabytes instead of
-   * 2 GB/s: about 2.5 s of a 114 MB PostgreSQL backup and more of its restore. Five thousand single-block
-   * encryptions and decryptions with a throwaway all-zero key (never used for data) take about 0.1 s once per JVM
-   * and reach the compiled path; they start when the transform is created, while the source is still starting. A failure here only costs speed.
+   * <p>Measured on JDK 17: the intrinsics ({@code GHASH.processBlocks}, {@code CounterMode.implCrypt}) apply only in
+   * callers compiled by C2, which needs some thousand calls, and a C2 compilation that never saw a full segment is
+   * thrown away at the first one (the JDK's GCM takes another branch above 64 KiB). One {@code doFinal} of a 64 KiB
+   * segment makes one such call, so a fresh JVM (every CLI run) encrypted and decrypted at 17-50 MB/s for its first
+   * hundred megabytes instead of 2 GB/s: about 2.5 s of a 114 MB PostgreSQL backup and more of its restore. Five
+   * thousand single-block encryptions and decryptions, one in 64 of them a full segment, with a throwaway all-zero
+   * key (never used for data), take about 0.2 s once per JVM and leave the compiled path in place. They start when
+   * the transform is created, while the source is still starting. A failure here only costs speed.
    */
   private static final class JitWarmup {
     private static final int ROUNDS = 5000;
+    private static final int FULL_SEGMENT_EVERY = 64;
 
-    static {
+    private JitWarmup() {}
+
+    static void run(int segmentSize) {
       try {
         SecretKeySpec throwaway = new SecretKeySpec(new byte[32], "AES");
         Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
         byte[] nonce = new byte[12];
-        byte[] plain = new byte[16];
-        byte[] sealed = new byte[plain.length + TAG_LENGTH];
-        byte[] opened = new byte[plain.length];
+        byte[] block = new byte[16];
+        byte[] segment = new byte[segmentSize];
+        byte[] sealed = new byte[segmentSize + TAG_LENGTH];
+        byte[] opened = new byte[segmentSize];
         for (int i = 0; i < ROUNDS; i++) {
           nonce[8] = (byte) (i >>> 24);
           nonce[9] = (byte) (i >>> 16);
           nonce[10] = (byte) (i >>> 8);
           nonce[11] = (byte) i;
+          byte[] plain = i % FULL_SEGMENT_EVERY == 0 ? segment : block;
           GCMParameterSpec spec = new GCMParameterSpec(TAG_LENGTH * 8, nonce);
           c.init(Cipher.ENCRYPT_MODE, throwaway, spec);
           int n = c.doFinal(plain, 0, plain.length, sealed, 0);
@@ -106,12 +115,6 @@ final class SegmentCipher {
       } catch (GeneralSecurityException | RuntimeException e) {
         // only the warm-up failed; the real ciphers report their own errors
       }
-    }
-
-    private JitWarmup() {}
-
-    static void ensure() {
-      // loading the class ran the warm-up, once per JVM
     }
   }
 }
