@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end PostgreSQL benchmark: backup4j (pg_dump engine) vs the usual runbook pipelines. Not a test.
 # Usage: benchmarks/pg-e2e.sh [rows=1500000] [serverMajor=15] [rounds=3]
+# The CLI is timed through bin/backup4j (with the class-data-sharing archive it keeps); B4J_BENCH_CLI=jar times
+# `java -jar backup4j.jar` instead.
 # Needs Debian's postgresql-client (pg_dump/pg_restore), gzip, openssl and zstd. Prints a Markdown table;
 # docs/performance-postgres.md keeps the figures.
 set -euo pipefail
@@ -23,4 +25,5 @@ exec java -Xmx512m \
   -Dbackup4j.postgres.binaries.15="$PWD/backup-postgres/target/pg-binaries/postgres-15.jar" \
   -Dbackup4j.postgres.binaries.17="$PWD/backup-postgres/target/pg-binaries/postgres-17.jar" \
   -Dbackup4j.bench.cliJar="$PWD/backup-cli/target/backup4j.jar" \
+  $([ "${B4J_BENCH_CLI:-launcher}" = jar ] || echo "-Dbackup4j.bench.cliLauncher=$PWD/bin/backup4j") \
   -cp "$cp" io.backup4j.postgres.bench.PgEndToEndBenchmark "$rows" "$major" "${3:-3}"

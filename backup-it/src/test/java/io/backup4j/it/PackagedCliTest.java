@@ -120,6 +120,12 @@ class PackagedCliTest {
 
   /** Runs the CLI through a launcher as a child process, arguments as a list, no shell in between. */
   static Result run(Launcher launcher, Path work, String... args) throws IOException, InterruptedException {
+    return run(launcher, work, Map.of(), args);
+  }
+
+  /** As above, with extra environment variables for the launcher. */
+  static Result run(Launcher launcher, Path work, Map<String, String> env, String... args)
+      throws IOException, InterruptedException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     // short-lived JVMs on a shared machine: no C2, one GC thread
     List<String> jvmOptions = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
@@ -136,6 +142,9 @@ class PackagedCliTest {
     ProcessBuilder pb = new ProcessBuilder(command).directory(work.toFile());
     pb.environment().put("JAVA", java);
     pb.environment().put("BACKUP4J_JAVA_OPTS", String.join(" ", jvmOptions));
+    // the launcher's class-data-sharing archive: one for the whole test run, not in the user's home
+    pb.environment().put("BACKUP4J_CACHE_DIR", root.resolve("backup-it/target/cli-cds-cache").toString());
+    pb.environment().putAll(env);
     Path out = Files.createTempFile(work, "stdout-", ".txt");
     Path err = Files.createTempFile(work, "stderr-", ".txt");
     pb.redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.from(
@@ -156,6 +165,42 @@ class PackagedCliTest {
 
   static void assertOk(Result r, String what) {
     assertThat(r.code()).as("%s exited with %d; stderr: %s; stdout: %s", what, r.code(), r.err(), r.out()).isZero();
+  }
+
+  /**
+   * bin/backup4j writes a class-data-sharing archive when its first run exits and maps it in later runs; the output
+   * is the same with and without it, nothing about it reaches stdout or stderr, and BACKUP4J_CDS=off runs without.
+   */
+  @org.junit.jupiter.api.Test
+  void theLauncherKeepsAClassDataSharingArchive(@TempDir Path work) throws Exception {
+    Path cache = work.resolve("cds");
+    Map<String, String> env = Map.of("BACKUP4J_CACHE_DIR", cache.toString());
+    Result first = run(Launcher.BIN_SCRIPT, work, env, "plugins");
+    assertOk(first, "the first run");
+    assertThat(first.err()).as("stderr of the run that writes the archive").isEmpty();
+    try (Stream<Path> files = Files.list(cache)) {
+      assertThat(files.map(f -> f.getFileName().toString()).toList()).as("the archive the first run wrote")
+          .singleElement().asString().matches("cds-[0-9]+\\.[0-9]+\\.tmp");
+    }
+    Path trace = work.resolve("classes.txt");
+    Map<String, String> traced = new TreeMap<>(env);
+    traced.put("BACKUP4J_JAVA_OPTS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xlog:class+load=info:file=" + trace);
+    Result second = run(Launcher.BIN_SCRIPT, work, traced, "plugins");
+    assertOk(second, "the second run");
+    assertThat(second.out()).isEqualTo(first.out());
+    assertThat(second.err()).isEmpty();
+    try (Stream<Path> files = Files.list(cache)) {
+      assertThat(files.map(f -> f.getFileName().toString()).toList()).singleElement().asString()
+          .matches("cds-[0-9]+\\.jsa");
+    }
+    assertThat(Files.readAllLines(trace)).as("the CLI's main class came from the archive")
+        .anyMatch(l -> l.contains("io.backup4j.cli.Main source: shared objects file"));
+    traced.put("BACKUP4J_CDS", "off");
+    Result off = run(Launcher.BIN_SCRIPT, work, traced, "plugins");
+    assertOk(off, "a run with BACKUP4J_CDS=off");
+    assertThat(off.out()).isEqualTo(first.out());
+    assertThat(Files.readAllLines(trace)).as("without the archive the class comes from the jar")
+        .anyMatch(l -> l.contains("io.backup4j.cli.Main source: file:"));
   }
 
   @ParameterizedTest
