@@ -22,6 +22,7 @@ import io.backup4j.core.internal.ManifestCodec;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -752,6 +753,80 @@ class BackupsTest {
     // the stage threads are stopped and joined before the failure is reported
     assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().endsWith("-encoder-failure-part"));
     assertThat(sink.keys("data/")).isEmpty();
+  }
+
+  @Test
+  void partsWrittenFromSeveralThreadsAreListedInTheOrderTheSourceOpenedThemAndAllRestore() throws Exception {
+    // a parallel source (pg_dump's directory format with jobs) commits its parts in another order than it opened them
+    int n = 6;
+    io.backup4j.api.BackupSource source = new io.backup4j.api.BackupSource() {
+      @Override
+      public String kind() {
+        return "test";
+      }
+
+      @Override
+      public String identity() {
+        return "test:parallel";
+      }
+
+      @Override
+      public void backup(io.backup4j.api.BackupSession session) throws IOException {
+        List<PartWriter> writers = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+          writers.add(session.openPart("p" + i));
+        }
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(n);
+        try {
+          List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+          java.util.concurrent.CountDownLatch written = new java.util.concurrent.CountDownLatch(n);
+          java.util.concurrent.CountDownLatch[] committedParts = new java.util.concurrent.CountDownLatch[n];
+          for (int i = 0; i < n; i++) {
+            committedParts[i] = new java.util.concurrent.CountDownLatch(1);
+          }
+          for (int i = n - 1; i >= 0; i--) {
+            int part = i;
+            done.add(pool.submit(() -> {
+              try (PartWriter w = writers.get(part)) {
+                byte[] data = ("part " + part + " ").repeat(1000 + part).getBytes(StandardCharsets.UTF_8);
+                w.stream().write(data);
+                written.countDown();
+                written.await();
+                // the last opened commits first, the first opened last
+                if (part < n - 1) {
+                  committedParts[part + 1].await();
+                }
+                w.commit();
+                committedParts[part].countDown();
+              }
+              return null;
+            }));
+          }
+          for (java.util.concurrent.Future<?> f : done) {
+            f.get();
+          }
+        } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
+          throw new IOException(e);
+        } finally {
+          pool.shutdownNow();
+        }
+      }
+    };
+    events.clear();
+    Manifest m = backups.backup(BackupJob.builder().source(source).build());
+    List<String> committed = events.stream().filter(e -> e instanceof BackupEvent.PartFinished)
+        .map(e -> ((BackupEvent.PartFinished) e).part().name()).toList();
+    assertThat(committed).as("the order the parts committed in").containsExactly("p5", "p4", "p3", "p2", "p1", "p0");
+    assertThat(m.parts()).extracting(PartInfo::name).containsExactly("p0", "p1", "p2", "p3", "p4", "p5");
+    Manifest reread = backups.list().stream().filter(x -> x.id().equals(m.id())).findFirst().orElseThrow();
+    assertThat(reread.parts()).extracting(PartInfo::name).containsExactly("p0", "p1", "p2", "p3", "p4", "p5");
+    for (int i = 0; i < n; i++) {
+      try (java.io.InputStream in = backups.openPart(m.id(), "p" + i, Map.of())) {
+        assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8))
+            .isEqualTo(("part " + i + " ").repeat(1000 + i));
+      }
+    }
+    backups.verify(m.id(), Map.of());
   }
 
   @Test

@@ -47,6 +47,9 @@ public final class BackupRun implements BackupSession {
   private @Nullable Optional<Manifest> previousLoaded;
   private final List<PartInfo> parts = Collections.synchronizedList(new ArrayList<>());
   private final Set<String> names = Collections.synchronizedSet(new HashSet<>());
+  /** Each part's place in the order the source opened them: the manifest's order, whatever order they commit in. */
+  private final Map<String, Integer> openedAs = new ConcurrentHashMap<>();
+  private final AtomicInteger opened = new AtomicInteger();
   private final Set<String> writtenKeys = ConcurrentHashMap.newKeySet();
   private final Map<String, String> metadata = new ConcurrentHashMap<>();
   private final AtomicInteger open = new AtomicInteger();
@@ -85,6 +88,7 @@ public final class BackupRun implements BackupSession {
     if (!names.add(name)) {
       throw new ConfigurationException("the source opened part '" + name + "' twice in backup " + id);
     }
+    openedAs.put(name, opened.getAndIncrement());
     StringBuilder suffix = new StringBuilder();
     for (Transform t : transforms) {
       suffix.append(t.fileSuffix());
@@ -350,11 +354,17 @@ public final class BackupRun implements BackupSession {
     }
   }
 
-  /** Parts committed so far, in commit order. */
+  /**
+   * Parts committed so far, in the order the source opened them (parallel sources, e.g. pg_dump's directory format
+   * with several jobs, commit them in another order).
+   */
   public List<PartInfo> parts() {
+    List<PartInfo> copy;
     synchronized (parts) {
-      return List.copyOf(parts);
+      copy = new ArrayList<>(parts);
     }
+    copy.sort(java.util.Comparator.comparingInt(p -> openedAs.getOrDefault(p.name(), Integer.MAX_VALUE)));
+    return List.copyOf(copy);
   }
 
   /** Keys this run created (committed or not), for cleanup after a failure. */
