@@ -540,23 +540,10 @@ class BackupsTest {
 
   /** A source whose backup depends on the previous backup of its set, as incremental and WAL kinds do. */
   private static io.backup4j.api.BackupSource incremental(long seed) {
-    return new io.backup4j.api.BackupSource() {
-      @Override
-      public String kind() {
-        return "test";
-      }
-
-      @Override
-      public String identity() {
-        return "test:incremental";
-      }
-
-      @Override
-      public void backup(io.backup4j.api.BackupSession session) throws IOException {
-        session.setParent(session.previousBackup().orElseThrow().id());
-        new TestSources.Source(1, 100, seed).backup(session);
-      }
-    };
+    return TestSources.source("test:incremental", session -> {
+      session.setParent(session.previousBackup().orElseThrow().id());
+      new TestSources.Source(1, 100, seed).backup(session);
+    });
   }
 
   @Test
@@ -730,24 +717,11 @@ class BackupsTest {
         return xor.decode(upstream);
       }
     };
-    io.backup4j.api.BackupSource source = new io.backup4j.api.BackupSource() {
-      @Override
-      public String kind() {
-        return "test";
+    io.backup4j.api.BackupSource source = TestSources.source("test:encoder-failure", session -> {
+      try (PartWriter w = session.openPart("encoder-failure-part")) {
+        w.commit();
       }
-
-      @Override
-      public String identity() {
-        return "test:encoder-failure";
-      }
-
-      @Override
-      public void backup(io.backup4j.api.BackupSession session) throws IOException {
-        try (PartWriter w = session.openPart("encoder-failure-part")) {
-          w.commit();
-        }
-      }
-    };
+    });
     assertThatThrownBy(() -> backups.backup(BackupJob.builder().source(source).transform(failing).build()))
         .hasMessageContaining("cannot initialise the encoder");
     // the stage threads are stopped and joined before the failure is reported
@@ -759,59 +733,46 @@ class BackupsTest {
   void partsWrittenFromSeveralThreadsAreListedInTheOrderTheSourceOpenedThemAndAllRestore() throws Exception {
     // a parallel source (pg_dump's directory format with jobs) commits its parts in another order than it opened them
     int n = 6;
-    io.backup4j.api.BackupSource source = new io.backup4j.api.BackupSource() {
-      @Override
-      public String kind() {
-        return "test";
+    io.backup4j.api.BackupSource source = TestSources.source("test:parallel", session -> {
+      List<PartWriter> writers = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        writers.add(session.openPart("p" + i));
       }
-
-      @Override
-      public String identity() {
-        return "test:parallel";
-      }
-
-      @Override
-      public void backup(io.backup4j.api.BackupSession session) throws IOException {
-        List<PartWriter> writers = new ArrayList<>();
+      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(n);
+      try {
+        List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+        java.util.concurrent.CountDownLatch written = new java.util.concurrent.CountDownLatch(n);
+        java.util.concurrent.CountDownLatch[] committedParts = new java.util.concurrent.CountDownLatch[n];
         for (int i = 0; i < n; i++) {
-          writers.add(session.openPart("p" + i));
+          committedParts[i] = new java.util.concurrent.CountDownLatch(1);
         }
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(n);
-        try {
-          List<java.util.concurrent.Future<?>> done = new ArrayList<>();
-          java.util.concurrent.CountDownLatch written = new java.util.concurrent.CountDownLatch(n);
-          java.util.concurrent.CountDownLatch[] committedParts = new java.util.concurrent.CountDownLatch[n];
-          for (int i = 0; i < n; i++) {
-            committedParts[i] = new java.util.concurrent.CountDownLatch(1);
-          }
-          for (int i = n - 1; i >= 0; i--) {
-            int part = i;
-            done.add(pool.submit(() -> {
-              try (PartWriter w = writers.get(part)) {
-                byte[] data = ("part " + part + " ").repeat(1000 + part).getBytes(StandardCharsets.UTF_8);
-                w.stream().write(data);
-                written.countDown();
-                written.await();
-                // the last opened commits first, the first opened last
-                if (part < n - 1) {
-                  committedParts[part + 1].await();
-                }
-                w.commit();
-                committedParts[part].countDown();
+        for (int i = n - 1; i >= 0; i--) {
+          int part = i;
+          done.add(pool.submit(() -> {
+            try (PartWriter w = writers.get(part)) {
+              byte[] data = ("part " + part + " ").repeat(1000 + part).getBytes(StandardCharsets.UTF_8);
+              w.stream().write(data);
+              written.countDown();
+              written.await();
+              // the last opened commits first, the first opened last
+              if (part < n - 1) {
+                committedParts[part + 1].await();
               }
-              return null;
-            }));
-          }
-          for (java.util.concurrent.Future<?> f : done) {
-            f.get();
-          }
-        } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
-          throw new IOException(e);
-        } finally {
-          pool.shutdownNow();
+              w.commit();
+              committedParts[part].countDown();
+            }
+            return null;
+          }));
         }
+        for (java.util.concurrent.Future<?> f : done) {
+          f.get();
+        }
+      } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
+        throw new IOException(e);
+      } finally {
+        pool.shutdownNow();
       }
-    };
+    });
     events.clear();
     Manifest m = backups.backup(BackupJob.builder().source(source).build());
     List<String> committed = events.stream().filter(e -> e instanceof BackupEvent.PartFinished)

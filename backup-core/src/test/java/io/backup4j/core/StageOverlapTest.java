@@ -96,28 +96,16 @@ class StageOverlapTest {
 
     Set<Thread> sourceThread = ConcurrentHashMap.newKeySet();
     byte[] data = TestSources.data("part-0", 4 * CHUNK, 3);
-    Manifest m = backups.backup(BackupJob.builder().transform(a).transform(b).source(new io.backup4j.api.BackupSource() {
-      @Override
-      public String kind() {
-        return "test";
-      }
-
-      @Override
-      public String identity() {
-        return "overlap";
-      }
-
-      @Override
-      public void backup(io.backup4j.api.BackupSession session) throws IOException {
-        sourceThread.add(Thread.currentThread());
-        try (var w = session.openPart("part-0")) {
-          for (int off = 0; off < data.length; off += CHUNK) {
-            w.stream().write(data, off, CHUNK); // larger than the engine's front buffer: passed on as it comes
+    Manifest m = backups.backup(BackupJob.builder().transform(a).transform(b).source(TestSources.source("overlap",
+        session -> {
+          sourceThread.add(Thread.currentThread());
+          try (var w = session.openPart("part-0")) {
+            for (int off = 0; off < data.length; off += CHUNK) {
+              w.stream().write(data, off, CHUNK); // larger than the engine's front buffer: passed on as it comes
+            }
+            w.commit();
           }
-          w.commit();
-        }
-      }
-    }).build());
+        })).build());
 
     assertThat(secondSawTheFirstStageGoOn).as("the first stage received a second write while the second was stalled")
         .isTrue();

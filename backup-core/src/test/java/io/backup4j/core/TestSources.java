@@ -27,6 +27,32 @@ final class TestSources {
 
   private TestSources() {}
 
+  /** What an ad-hoc test source does with its session. */
+  @FunctionalInterface
+  interface Body {
+    void backup(BackupSession session) throws IOException;
+  }
+
+  /** A source of kind "test" with this identity, whose backup runs {@code body}. */
+  static BackupSource source(String identity, Body body) {
+    return new BackupSource() {
+      @Override
+      public String kind() {
+        return "test";
+      }
+
+      @Override
+      public String identity() {
+        return identity;
+      }
+
+      @Override
+      public void backup(BackupSession session) throws IOException {
+        body.backup(session);
+      }
+    };
+  }
+
   static byte[] data(String part, int size, long seed) {
     byte[] b = new byte[size];
     new Random(seed ^ part.hashCode()).nextBytes(b);

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -171,7 +172,7 @@ class PackagedCliTest {
    * bin/backup4j writes a class-data-sharing archive when its first run exits and maps it in later runs; the output
    * is the same with and without it, nothing about it reaches stdout or stderr, and BACKUP4J_CDS=off runs without.
    */
-  @org.junit.jupiter.api.Test
+  @Test
   void theLauncherKeepsAClassDataSharingArchive(@TempDir Path work) throws Exception {
     Path cache = work.resolve("cds");
     Map<String, String> env = Map.of("BACKUP4J_CACHE_DIR", cache.toString());

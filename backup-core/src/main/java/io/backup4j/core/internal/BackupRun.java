@@ -19,7 +19,6 @@ import java.io.OutputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -46,8 +45,7 @@ public final class BackupRun implements BackupSession {
   private final java.util.function.Supplier<Optional<Manifest>> previous;
   private @Nullable Optional<Manifest> previousLoaded;
   private final List<PartInfo> parts = Collections.synchronizedList(new ArrayList<>());
-  private final Set<String> names = Collections.synchronizedSet(new HashSet<>());
-  /** Each part's place in the order the source opened them: the manifest's order, whatever order they commit in. */
+  /** Each opened part's place in the order the source opened them: the manifest's order, whatever the commit order. */
   private final Map<String, Integer> openedAs = new ConcurrentHashMap<>();
   private final AtomicInteger opened = new AtomicInteger();
   private final Set<String> writtenKeys = ConcurrentHashMap.newKeySet();
@@ -85,10 +83,9 @@ public final class BackupRun implements BackupSession {
   public PartWriter openPart(String name) throws IOException {
     cancellation.throwIfCancelled();
     PartInfo.validateName(name);
-    if (!names.add(name)) {
+    if (openedAs.putIfAbsent(name, opened.getAndIncrement()) != null) {
       throw new ConfigurationException("the source opened part '" + name + "' twice in backup " + id);
     }
-    openedAs.put(name, opened.getAndIncrement());
     StringBuilder suffix = new StringBuilder();
     for (Transform t : transforms) {
       suffix.append(t.fileSuffix());
