@@ -50,7 +50,10 @@ import picocli.CommandLine.Parameters;
     footer = {"", "Exit codes: 0 ok, 1 internal error, 2 usage/configuration, 3 not found, 4 integrity failure,",
         "5 source/storage failure, 6 locked, 7 access denied (key/credentials), 130 cancelled."})
 public final class Main implements Callable<Integer> {
-  static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  /** Created on first use: Jackson's initialisation is not free, and {@link Preinit} does it off the main thread. */
+  private static final class Json {
+    static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  }
   static volatile PrintStream out = System.out;
   static volatile PrintStream err = System.err;
   /** How long a signal waits for the cancelled command to clean up before the JVM halts anyway. */
@@ -64,8 +67,28 @@ public final class Main implements Callable<Integer> {
 
   /** Runs the tool and exits with its exit code. */
   public static void main(String[] args) {
+    Preinit.start(args);
     configureLogging();
-    System.exit(run(args, System.out, System.err));
+    int rc = run(args, System.out, System.err);
+    if (rc == 0) {
+      markSucceeded();
+    }
+    System.exit(rc);
+  }
+
+  /**
+   * Tells bin/backup4j that this run, which writes a class-data-sharing archive at exit, succeeded: only then does
+   * the launcher keep the archive (a failed run may not have loaded the classes its command needs).
+   */
+  private static void markSucceeded() {
+    String marker = System.getProperty("backup4j.cds.succeeded");
+    if (marker != null) {
+      try {
+        java.nio.file.Files.write(Path.of(marker), new byte[0]);
+      } catch (java.io.IOException | RuntimeException ignored) {
+        // without the marker the next run writes a new archive: slower once, never wrong
+      }
+    }
   }
 
   /**
@@ -79,6 +102,10 @@ public final class Main implements Callable<Integer> {
     System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
     System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "HH:mm:ss.SSS");
     System.setProperty("org.slf4j.simpleLogger.showShortLogName", "true");
+  }
+
+  static ObjectMapper json() {
+    return Json.MAPPER;
   }
 
   /** Runs the tool without exiting (for tests and embedding); returns the exit code. */
@@ -106,6 +133,10 @@ public final class Main implements Callable<Integer> {
       err.println("error: " + ex.getMessage());
       ex.getCommandLine().usage(err);
       return ExitCodes.USAGE;
+    });
+    cl.setExecutionStrategy(parsed -> {
+      Preinit.awaitShared(); // see Preinit: the command never initialises Jackson next to the preinit thread
+      return new CommandLine.RunLast().execute(parsed);
     });
     finished = new CountDownLatch(1);
     try {
@@ -210,7 +241,7 @@ public final class Main implements Callable<Integer> {
   }
 
   static ObjectNode summary(Manifest m) {
-    ObjectNode n = JSON.createObjectNode();
+    ObjectNode n = json().createObjectNode();
     n.put("id", m.id().value());
     n.put("backupSet", m.backupSet());
     n.put("kind", m.sourceKind());
@@ -244,7 +275,7 @@ public final class Main implements Callable<Integer> {
 
   static void printJson(PrintStream out, Object node) {
     try {
-      out.println(JSON.writeValueAsString(node));
+      out.println(json().writeValueAsString(node));
     } catch (java.io.IOException e) {
       throw new IllegalStateException(e);
     }
@@ -375,9 +406,9 @@ public final class Main implements Callable<Integer> {
       try (Backups backups = open(err)) {
         List<Manifest> all = set == null ? backups.list() : backups.list(set);
         if (json) {
-          ArrayNode arr = JSON.createArrayNode();
+          ArrayNode arr = json().createArrayNode();
           for (Manifest m : all) {
-            arr.add(full ? JSON.readTree(ManifestJson.write(m)) : summary(m));
+            arr.add(full ? json().readTree(ManifestJson.write(m)) : summary(m));
           }
           printJson(out, arr);
         } else if (all.isEmpty()) {
@@ -568,7 +599,7 @@ public final class Main implements Callable<Integer> {
       try (Backups backups = open(err)) {
         backups.delete(BackupId.of(id));
         if (json) {
-          ObjectNode n = JSON.createObjectNode();
+          ObjectNode n = json().createObjectNode();
           n.put("deleted", id);
           printJson(out, n);
         } else {
@@ -592,7 +623,7 @@ public final class Main implements Callable<Integer> {
       try (Backups backups = open(err)) {
         List<BackupId> deleted = backups.applyRetention(set, KeepPolicy.parse(keep));
         if (json) {
-          ArrayNode a = JSON.createArrayNode();
+          ArrayNode a = json().createArrayNode();
           deleted.forEach(d -> a.add(d.value()));
           printJson(out, a);
         } else {
@@ -625,7 +656,7 @@ public final class Main implements Callable<Integer> {
       try (Backups backups = open(err)) {
         int removed = backups.cleanupIncompleteWrites(d);
         if (json) {
-          ObjectNode result = JSON.createObjectNode();
+          ObjectNode result = json().createObjectNode();
           result.put("removed", removed);
           result.put("olderThan", olderThan);
           printJson(out, result);
@@ -647,7 +678,7 @@ public final class Main implements Callable<Integer> {
       try (Backups backups = open(err)) {
         var holder = backups.breakLock(set);
         if (json) {
-          ObjectNode n = JSON.createObjectNode();
+          ObjectNode n = json().createObjectNode();
           n.put("set", set);
           n.put("wasLocked", holder.isPresent());
           holder.ifPresent(h -> n.put("holder", h));
@@ -699,7 +730,7 @@ public final class Main implements Callable<Integer> {
       public Integer call() {
         String id = AesGcmKeys.generateKeyFile(file);
         if (json) {
-          ObjectNode n = JSON.createObjectNode();
+          ObjectNode n = json().createObjectNode();
           n.put("file", file.toString());
           n.put("keyId", id);
           printJson(out, n);
@@ -724,7 +755,7 @@ public final class Main implements Callable<Integer> {
       public Integer call() {
         String id = AesGcmKeys.keyId(file, allowInsecure);
         if (json) {
-          ObjectNode n = JSON.createObjectNode();
+          ObjectNode n = json().createObjectNode();
           n.put("file", file.toString());
           n.put("keyId", id);
           printJson(out, n);

@@ -179,10 +179,9 @@ class PackagedCliTest {
     Result first = run(Launcher.BIN_SCRIPT, work, env, "plugins");
     assertOk(first, "the first run");
     assertThat(first.err()).as("stderr of the run that writes the archive").isEmpty();
-    try (Stream<Path> files = Files.list(cache)) {
-      assertThat(files.map(f -> f.getFileName().toString()).toList()).as("the archive the first run wrote")
-          .singleElement().asString().matches("cds-[0-9]+\\.[0-9]+\\.tmp");
-    }
+    String stamp = "cds-[0-9]+\\.[0-9]+\\.[0-9]+-[0-9]+\\.[0-9]+\\.[0-9]+-";
+    assertThat(names(cache)).as("the archive the first run wrote, and the mark of its success")
+        .hasSize(2).allMatch(n -> n.matches(stamp + "plugins\\.[0-9]+\\.(tmp|ok)"));
     Path trace = work.resolve("classes.txt");
     Map<String, String> traced = new TreeMap<>(env);
     traced.put("BACKUP4J_JAVA_OPTS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xlog:class+load=info:file=" + trace);
@@ -190,10 +189,7 @@ class PackagedCliTest {
     assertOk(second, "the second run");
     assertThat(second.out()).isEqualTo(first.out());
     assertThat(second.err()).isEmpty();
-    try (Stream<Path> files = Files.list(cache)) {
-      assertThat(files.map(f -> f.getFileName().toString()).toList()).singleElement().asString()
-          .matches("cds-[0-9]+\\.jsa");
-    }
+    assertThat(names(cache)).singleElement().asString().matches(stamp + "plugins\\.jsa");
     assertThat(Files.readAllLines(trace)).as("the CLI's main class came from the archive")
         .anyMatch(l -> l.contains("io.backup4j.cli.Main source: shared objects file"));
     traced.put("BACKUP4J_CDS", "off");
@@ -202,6 +198,33 @@ class PackagedCliTest {
     assertThat(off.out()).isEqualTo(first.out());
     assertThat(Files.readAllLines(trace)).as("without the archive the class comes from the jar")
         .anyMatch(l -> l.contains("io.backup4j.cli.Main source: file:"));
+  }
+
+  @Test
+  void aFailedRunLeavesNoArchiveAndEachCommandGetsItsOwn(@TempDir Path work) throws Exception {
+    Path cache = work.resolve("cds");
+    Map<String, String> env = Map.of("BACKUP4J_CACHE_DIR", cache.toString());
+    String missing = "file:" + work.resolve("no-such-repo");
+    Result failed = run(Launcher.BIN_SCRIPT, work, env, "list", "--repo", missing);
+    assertThat(failed.code()).as("list of a missing repository fails: " + failed).isNotZero();
+    assertThat(names(cache)).as("a failed run writes its archive but no mark of success")
+        .singleElement().asString().endsWith(".tmp");
+    Result retried = run(Launcher.BIN_SCRIPT, work, env, "list", "--repo", missing);
+    assertThat(retried.code()).isNotZero();
+    assertThat(names(cache)).as("the next run dropped the failed run's archive and wrote a new one, not kept yet")
+        .singleElement().asString().endsWith(".tmp").doesNotContain(".jsa");
+    assertOk(run(Launcher.BIN_SCRIPT, work, env, "plugins"), "plugins");
+    assertOk(run(Launcher.BIN_SCRIPT, work, env, "plugins"), "plugins again");
+    List<String> names = names(cache);
+    assertThat(names).as("plugins has its own archive; list, which never succeeded, has none").hasSize(2)
+        .anyMatch(n -> n.endsWith("-plugins.jsa")).anyMatch(n -> n.matches(".*-list\\.[0-9]+\\.tmp"))
+        .noneMatch(n -> n.endsWith("-list.jsa"));
+  }
+
+  private static List<String> names(Path dir) throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.map(f -> f.getFileName().toString()).sorted().toList();
+    }
   }
 
   @ParameterizedTest

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -37,7 +38,7 @@ import org.jspecify.annotations.Nullable;
  */
 record PgTool(Path path, String version, int major, int minor) {
   private static final Pattern VERSION = Pattern.compile("\\(PostgreSQL\\)\\s+(\\d+)(?:\\.(\\d+))?(?:\\.(\\d+))?");
-  private static final Map<Path, Optional<PgTool>> CACHE = new ConcurrentHashMap<>();
+  private static final Map<Path, CompletableFuture<Optional<PgTool>>> CACHE = new ConcurrentHashMap<>();
 
   /**
    * Finds a tool whose major version is at least {@code minMajor}.
@@ -47,11 +48,8 @@ record PgTool(Path path, String version, int major, int minor) {
    */
   static PgTool find(String name, int minMajor, String what, @Nullable Path binDir) {
     List<PgTool> found = new ArrayList<>();
-    for (Path dir : candidateDirs(binDir)) {
-      Path exe = dir.resolve(name);
-      if (Files.isRegularFile(exe) && Files.isExecutable(exe)) {
-        probe(exe).ifPresent(found::add);
-      }
+    for (CompletableFuture<Optional<PgTool>> probe : probes(name, binDir)) {
+      probe.join().ifPresent(found::add);
     }
     Optional<PgTool> best = found.stream()
         .filter(t -> t.major >= minMajor)
@@ -71,6 +69,26 @@ record PgTool(Path path, String version, int major, int minor) {
     throw new ConfigurationException(name + " " + newest.version + " (" + newest.path + ") is too old: " + what
         + " needs " + name + " " + minMajor + " or newer (" + name + " must be at least the major version of the"
         + " server or archive); " + fix);
+  }
+
+  /**
+   * Starts asking every candidate {@code name} for its version, each on a thread of its own, so that the probes run
+   * while the caller connects to the server; {@link #find} then waits for their answers instead of running them one
+   * after the other.
+   */
+  static void prefetch(String name, @Nullable Path binDir) {
+    probes(name, binDir);
+  }
+
+  private static List<CompletableFuture<Optional<PgTool>>> probes(String name, @Nullable Path binDir) {
+    List<CompletableFuture<Optional<PgTool>>> probes = new ArrayList<>();
+    for (Path dir : candidateDirs(binDir)) {
+      Path exe = dir.resolve(name);
+      if (Files.isRegularFile(exe) && Files.isExecutable(exe)) {
+        probes.add(probeAsync(exe));
+      }
+    }
+    return probes;
   }
 
   private static Set<Path> candidateDirs(@Nullable Path binDir) {
@@ -117,9 +135,25 @@ record PgTool(Path path, String version, int major, int minor) {
 
   /** Runs {@code <exe> --version} (cached per path). */
   static Optional<PgTool> probe(Path exe) {
+    return probeAsync(exe).join();
+  }
+
+  private static CompletableFuture<Optional<PgTool>> probeAsync(Path exe) {
     // keyed by the path as found, not the real path: Debian's /usr/bin/pg_dump, pg_restore and psql are all links to
     // one pg_wrapper script
-    return CACHE.computeIfAbsent(exe.toAbsolutePath().normalize(), k -> runVersion(exe));
+    return CACHE.computeIfAbsent(exe.toAbsolutePath().normalize(), k -> {
+      CompletableFuture<Optional<PgTool>> f = new CompletableFuture<>();
+      Thread t = new Thread(() -> {
+        try {
+          f.complete(runVersion(exe));
+        } catch (RuntimeException | Error e) {
+          f.complete(Optional.empty()); // a program that cannot be asked is no candidate
+        }
+      }, "backup4j-probe-" + exe.getFileName());
+      t.setDaemon(true);
+      t.start();
+      return f;
+    });
   }
 
   private static Optional<PgTool> runVersion(Path exe) {

@@ -135,21 +135,31 @@ final class PostgresRestoreTarget implements RestoreTarget {
     ConnectionSpec adminSpec = spec.withDatabase(maintenance);
 
     String tool = format.equals("plain") ? "psql" : "pg_restore";
-    PgTool found = PgTool.find(tool, Math.max(dumpMajor, 1), "the archive (written by pg_dump "
-        + meta.getOrDefault("postgres.pgDumpVersion", "?") + ")", binDir);
-
-    PgTool exe = found;
+    PgTool.prefetch(tool, binDir); // the candidates answer while we connect
     // the database the restore writes into: the target itself, or, for clean=true over a non-empty database, a
     // new sibling that replaces the target only once the restore and its checks succeeded
     ConnectionSpec into = spec;
     boolean ownDatabase = false;
     boolean swap = false;
     int serverMajor;
+    PgTool exe;
     try (Connection admin = Jdbc.connect(adminSpec, null)) {
-      serverMajor = PgTool.majorOf(Jdbc.serverVersionNum(admin));
-      superuser = "true".equals(Jdbc.queryString(admin,
-          "SELECT rolsuper::text FROM pg_roles WHERE rolname = current_user"));
-      if (!databaseExists(admin, spec.database())) {
+      boolean exists;
+      try (PreparedStatement ps = admin.prepareStatement("SELECT current_setting('server_version_num')::int,"
+          + " (SELECT rolsuper FROM pg_roles WHERE rolname = current_user),"
+          + " EXISTS (SELECT 1 FROM pg_database WHERE datname = ?)")) {
+        ps.setString(1, spec.database());
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          serverMajor = PgTool.majorOf(rs.getInt(1));
+          superuser = rs.getBoolean(2);
+          exists = rs.getBoolean(3);
+        }
+      }
+      // before anything is created: an archive no installed client can read fails here, leaving the server as it was
+      exe = PgTool.find(tool, Math.max(dumpMajor, 1), "the archive (written by pg_dump "
+          + meta.getOrDefault("postgres.pgDumpVersion", "?") + ")", binDir);
+      if (!exists) {
         if (!create) {
           throw new io.backup4j.api.NotFoundException("database " + Jdbc.quoteIdent(spec.database())
               + " does not exist on " + spec.redacted() + "; create it or pass the option create=true");
@@ -242,15 +252,6 @@ final class PostgresRestoreTarget implements RestoreTarget {
     if (options.bool("verifyRowCounts", false) && !meta.containsKey("postgres.rowCounts")) {
       throw new ConfigurationException("verifyRowCounts=true but this backup recorded no exact row counts; take"
           + " backups with the source option countRows=true to enable the check");
-    }
-  }
-
-  private static boolean databaseExists(Connection admin, String name) throws SQLException {
-    try (PreparedStatement ps = admin.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
-      ps.setString(1, name);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next();
-      }
     }
   }
 

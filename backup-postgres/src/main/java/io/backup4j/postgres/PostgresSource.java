@@ -24,6 +24,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -145,59 +147,64 @@ public final class PostgresSource implements BackupSource {
   @Override
   public void backup(BackupSession session) throws IOException {
     session.cancellation().throwIfCancelled();
-    Map<String, String> meta = new LinkedHashMap<>();
     boolean countRows = options.bool("countRows", false);
-    Connection snapshotHolder = null;
+    Path binDir = options.path("binDir");
+    PgTool.prefetch("pg_dump", binDir); // the candidates answer while we connect
+    Connection c = Jdbc.connect(spec, dataSource);
+    CompletableFuture<Facts> later = null;
     try {
-      Connection c = Jdbc.connect(spec, dataSource);
-      snapshotHolder = c;
+      Map<String, String> meta = new LinkedHashMap<>();
       int versionNum;
-      String snapshot = null;
-      Map<String, Long> estimates = new LinkedHashMap<>();
-      try {
-        versionNum = Jdbc.serverVersionNum(c);
-        meta.put("postgres.serverVersion", Jdbc.queryString(c, "SELECT current_setting('server_version')"));
+      try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT current_setting('server_version'),"
+          + " current_setting('server_version_num')::int, current_database(), current_setting('server_encoding')")) {
+        rs.next();
+        meta.put("postgres.serverVersion", rs.getString(1));
+        versionNum = rs.getInt(2);
         meta.put("postgres.serverVersionNum", Integer.toString(versionNum));
-        meta.put("postgres.database", Jdbc.queryString(c, "SELECT current_database()"));
-        meta.put("postgres.encoding", Jdbc.queryString(c, "SELECT current_setting('server_encoding')"));
-        meta.put("postgres.databaseSize", Jdbc.queryString(c, "SELECT pg_database_size(current_database())"));
-        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("""
-            SELECT n.nspname, c.relname, greatest(c.reltuples, 0)::bigint FROM pg_class c
-            JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relkind IN ('r', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-              AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'
-            ORDER BY 1, 2""")) {
-          while (rs.next()) {
-            estimates.put(Jdbc.key(rs.getString(1), rs.getString(2)), rs.getLong(3));
-          }
-        }
-        meta.put("postgres.dependents", TableDependents.query(c));
-        if (countRows) {
-          // count in the snapshot pg_dump will use, so the counts describe exactly the dumped rows
-          try (Statement st = c.createStatement()) {
-            // the exporting transaction must outlive pg_dump's snapshot import, whatever the server's defaults
-            st.execute("SET idle_in_transaction_session_timeout = 0");
-            st.execute("SET statement_timeout = 0");
-          }
+        meta.put("postgres.database", rs.getString(3));
+        meta.put("postgres.encoding", rs.getString(4));
+      } catch (SQLException e) {
+        throw Jdbc.translate(e, "cannot read server facts from " + spec.redacted());
+      }
+      String serverVersion = meta.get("postgres.serverVersion");
+      PgTool pgDump = PgTool.find("pg_dump", PgTool.majorOf(versionNum), "the server (PostgreSQL " + serverVersion
+          + " at " + spec.redacted() + ")", binDir);
+      meta.put("postgres.pgDumpVersion", pgDump.version());
+      meta.put("postgres.pgDumpMajor", Integer.toString(pgDump.major()));
+      meta.put("postgres.format", format);
+      String snapshot = null;
+      List<String> estimated = List.of();
+      AtomicInteger tables = new AtomicInteger(); // for the progress total; 0 until the estimates are read
+      if (countRows) {
+        // exact counts come from the snapshot pg_dump will use, so everything is read before pg_dump starts
+        Facts facts = readFacts(c);
+        meta.putAll(facts.meta());
+        estimated = facts.tables();
+        tables.set(facts.tables().size());
+        try (Statement st = c.createStatement()) {
+          // the exporting transaction must outlive pg_dump's snapshot import, whatever the server's defaults
+          st.execute("SET idle_in_transaction_session_timeout = 0");
+          st.execute("SET statement_timeout = 0");
           c.setAutoCommit(false);
           c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
           c.setReadOnly(true);
           snapshot = Jdbc.queryString(c, "SELECT pg_export_snapshot()");
-        } else {
-          c.close();
-          snapshotHolder = null;
+        } catch (SQLException e) {
+          throw Jdbc.translate(e, "cannot export a snapshot from " + spec.redacted());
         }
-      } catch (SQLException e) {
-        throw Jdbc.translate(e, "cannot read server facts from " + spec.redacted());
+      } else {
+        // the database size, the row estimates and the table dependencies only go into the manifest: they are read
+        // while pg_dump runs (pg_dump starts about 0.1 s sooner); a failure fails the backup all the same
+        later = CompletableFuture.supplyAsync(() -> {
+          try {
+            Facts f = readFacts(c);
+            tables.set(f.tables().size());
+            return f;
+          } finally {
+            closeQuietly(c); // not held while pg_dump runs
+          }
+        }, PostgresSource::daemon);
       }
-      meta.put("postgres.rowEstimates", Jdbc.encodeCounts(estimates));
-      String serverVersion = meta.get("postgres.serverVersion");
-      int serverMajor = PgTool.majorOf(versionNum);
-      PgTool pgDump = PgTool.find("pg_dump", serverMajor, "the server (PostgreSQL " + serverVersion + " at "
-          + spec.redacted() + ")", options.path("binDir"));
-      meta.put("postgres.pgDumpVersion", pgDump.version());
-      meta.put("postgres.pgDumpMajor", Integer.toString(pgDump.major()));
-      meta.put("postgres.format", format);
 
       List<String> args = dumpArguments(snapshot);
       meta.put("postgres.options", String.join(" ", args));
@@ -205,9 +212,8 @@ public final class PostgresSource implements BackupSource {
       for (Map.Entry<String, String> e : meta.entrySet()) {
         session.putMetadata(e.getKey(), e.getValue());
       }
-      int tables = estimates.size();
       if (countRows) {
-        Map<String, Long> counts = countRows(c(snapshotHolder), estimates.keySet(), session);
+        Map<String, Long> counts = countRows(c, estimated, session);
         session.putMetadata("postgres.rowCounts", Jdbc.encodeCounts(counts));
       }
       Path tmp = session.temporaryDirectory();
@@ -222,22 +228,70 @@ public final class PostgresSource implements BackupSource {
           dumpStream(session, pgDump, args, env, password, tables);
         }
       }
-    } finally {
-      if (snapshotHolder != null) {
-        try {
-          snapshotHolder.close();
-        } catch (SQLException ignored) {
-          // the dump's outcome is what matters; the snapshot transaction only had to outlive pg_dump's start
+      if (later != null) {
+        for (Map.Entry<String, String> e : join(later).meta().entrySet()) {
+          session.putMetadata(e.getKey(), e.getValue());
         }
+      }
+    } finally {
+      if (later == null) {
+        closeQuietly(c); // with countRows the snapshot transaction only had to outlive pg_dump's start
       }
     }
   }
 
-  private static Connection c(@Nullable Connection c) {
-    return Objects.requireNonNull(c, "connection");
+  private static void closeQuietly(Connection c) {
+    try {
+      c.close();
+    } catch (SQLException ignored) {
+      // the dump's outcome is what matters
+    }
   }
 
-  private Map<String, Long> countRows(Connection c, Set<String> tables, BackupSession session) {
+  /** What the manifest records about the database apart from its version: size, row estimates, dependencies. */
+  private record Facts(Map<String, String> meta, List<String> tables) {}
+
+  private Facts readFacts(Connection c) {
+    Map<String, String> meta = new LinkedHashMap<>();
+    Map<String, Long> estimates = new LinkedHashMap<>();
+    try {
+      meta.put("postgres.databaseSize", Jdbc.queryString(c, "SELECT pg_database_size(current_database())"));
+      try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("""
+          SELECT n.nspname, c.relname, greatest(c.reltuples, 0)::bigint FROM pg_class c
+          JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE c.relkind IN ('r', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+            AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'
+          ORDER BY 1, 2""")) {
+        while (rs.next()) {
+          estimates.put(Jdbc.key(rs.getString(1), rs.getString(2)), rs.getLong(3));
+        }
+      }
+      meta.put("postgres.dependents", TableDependents.query(c));
+    } catch (SQLException e) {
+      throw Jdbc.translate(e, "cannot read server facts from " + spec.redacted());
+    }
+    meta.put("postgres.rowEstimates", Jdbc.encodeCounts(estimates));
+    return new Facts(meta, List.copyOf(estimates.keySet()));
+  }
+
+  private static Facts join(CompletableFuture<Facts> f) {
+    try {
+      return f.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw e;
+    }
+  }
+
+  private static void daemon(Runnable r) {
+    Thread t = new Thread(r, "backup4j-pg-facts");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  private Map<String, Long> countRows(Connection c, List<String> tables, BackupSession session) {
     Map<String, Long> counts = new LinkedHashMap<>();
     int done = 0;
     try (Statement st = c.createStatement()) {
@@ -298,7 +352,7 @@ public final class PostgresSource implements BackupSource {
   }
 
   private void dumpStream(BackupSession session, PgTool pgDump, List<String> args, Map<String, String> env,
-      @Nullable Secret password, int tables) throws IOException {
+      @Nullable Secret password, AtomicInteger tables) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(pgDump.path().toString());
     cmd.addAll(args);
@@ -339,11 +393,11 @@ public final class PostgresSource implements BackupSource {
     }
   }
 
-  private void onVerbose(String line, BackupSession session, AtomicInteger done, int total) {
+  private void onVerbose(String line, BackupSession session, AtomicInteger done, AtomicInteger total) {
     Matcher m = DUMPING_TABLE.matcher(line);
     if (m.find()) {
       int n = done.incrementAndGet();
-      session.progress("tables", n, Math.max(total, n), m.group(1));
+      session.progress("tables", n, Math.max(total.get(), n), m.group(1));
     }
   }
 
@@ -372,7 +426,7 @@ public final class PostgresSource implements BackupSource {
   // TABLE DATA" once a worker closed <id>.dat, which is then streamed into a part and deleted. toc.dat (written last)
   // and the remaining files follow when pg_dump exited successfully.
   private void dumpDirectory(BackupSession session, PgTool pgDump, List<String> args, Map<String, String> env,
-      @Nullable Secret password, Path tmp, int tables) throws IOException {
+      @Nullable Secret password, Path tmp, AtomicInteger tables) throws IOException {
     Path dir = tmp.resolve("pgdump-dir");
     List<String> cmd = new ArrayList<>();
     cmd.add(pgDump.path().toString());
