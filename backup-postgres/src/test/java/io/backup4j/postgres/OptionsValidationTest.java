@@ -146,6 +146,32 @@ class OptionsValidationTest {
   }
 
   @Test
+  void findWaitsForTheProbesPrefetchStartedAndPicksTheLowestSufficientMajor(@org.junit.jupiter.api.io.TempDir Path dir)
+      throws Exception {
+    Path good = fakeTool(dir.resolve("good"), "pg_restore", "echo 'pg_restore (PostgreSQL) 16.3'");
+    Path broken = fakeTool(dir.resolve("broken"), "pg_restore", "echo 'no version here'; exit 3");
+    PgTool.prefetch("pg_restore", good); // answered on another thread; find joins it
+    PgTool found = PgTool.find("pg_restore", 15, "the archive", good);
+    assertThat(found.path()).isEqualTo(good.resolve("pg_restore"));
+    assertThat(found.version()).isEqualTo("16.3");
+    PgTool.prefetch("pg_restore", broken);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> PgTool.find("pg_restore", 15, "the archive", broken))
+        .isInstanceOf(io.backup4j.api.ConfigurationException.class)
+        .hasMessageContaining("pg_restore not found in binDir " + broken);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> PgTool.find("pg_restore", 17, "the server", good))
+        .isInstanceOf(io.backup4j.api.ConfigurationException.class)
+        .hasMessageContaining("pg_restore 16.3").hasMessageContaining("needs pg_restore 17 or newer");
+  }
+
+  private static Path fakeTool(Path dir, String name, String body) throws java.io.IOException {
+    java.nio.file.Files.createDirectories(dir);
+    Path exe = dir.resolve(name);
+    java.nio.file.Files.writeString(exe, "#!/bin/sh\n" + body + "\n");
+    java.nio.file.Files.setPosixFilePermissions(exe, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    return dir;
+  }
+
+  @Test
   void rowCountsSurviveIdentifiersWithDotsEqualsAndNewlines() {
     Map<String, Long> counts = new java.util.LinkedHashMap<>();
     counts.put(Jdbc.key("a.b", "c=d\ne"), 5L);
