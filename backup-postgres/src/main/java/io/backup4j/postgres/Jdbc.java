@@ -52,14 +52,6 @@ final class Jdbc {
     return new SourceException(msg, e);
   }
 
-  static int serverVersionNum(Connection c) throws SQLException {
-    try (Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SELECT current_setting('server_version_num')::int")) {
-      rs.next();
-      return rs.getInt(1);
-    }
-  }
-
   static String queryString(Connection c, String sql) throws SQLException {
     try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
       rs.next();

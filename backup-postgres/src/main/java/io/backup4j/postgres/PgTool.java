@@ -133,11 +133,7 @@ record PgTool(Path path, String version, int major, int minor) {
     }
   }
 
-  /** Runs {@code <exe> --version} (cached per path). */
-  static Optional<PgTool> probe(Path exe) {
-    return probeAsync(exe).join();
-  }
-
+  /** Runs {@code <exe> --version} on a thread of its own (cached per path). */
   private static CompletableFuture<Optional<PgTool>> probeAsync(Path exe) {
     // keyed by the path as found, not the real path: Debian's /usr/bin/pg_dump, pg_restore and psql are all links to
     // one pg_wrapper script
