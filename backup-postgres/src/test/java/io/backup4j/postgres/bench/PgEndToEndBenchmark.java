@@ -241,6 +241,16 @@ public final class PgEndToEndBenchmark {
       for (Map.Entry<String, List<Double>> e : rounds.entrySet()) {
         System.out.printf("  %-60s %s%n", e.getKey(), e.getValue().stream().map(v -> String.format("%.2f", v)).toList());
       }
+      // The machine's speed drifts between minutes (the same single-threaded zstd run took 2.8 s and 4.7 s within
+      // half an hour here), so the ratio of two medians mixes rounds taken at different speeds; each round's own
+      // ratio (the contenders ran back to back) cancels most of that drift. Both are printed.
+      System.out.println("each round's own ratio (median, then min-max over the rounds):");
+      pairedRatio(rounds, b4jName, REFERENCE);
+      pairedRatio(rounds, CLI_BACKUP, REFERENCE);
+      pairedRatio(rounds, b4jRestoreName, PG_RESTORE);
+      pairedRatio(rounds, CLI_RESTORE, PG_RESTORE);
+      pairedRatio(rounds, b4jRestoreName, CREATEDB_PG_RESTORE);
+      pairedRatio(rounds, CLI_RESTORE, CREATEDB_PG_RESTORE);
       System.out.println("backup4j backups, phases (seconds from the start) of each round:");
       backupPhases.forEach(ph -> System.out.println("  " + ph));
       System.out.println("backup4j restores, phases of each round (after the part's last byte, pg_restore still"
@@ -323,6 +333,22 @@ public final class PgEndToEndBenchmark {
       throw new IOException("backup4j " + args[0] + " exited with " + p.exitValue() + ":\n"
           + Files.readString(work.resolve("cli.log")));
     }
+  }
+
+  /** Prints the median and range of {@code name}'s time over {@code reference}'s, round by round. */
+  private static void pairedRatio(Map<String, List<Double>> rounds, String name, String reference) {
+    List<Double> a = rounds.get(name);
+    List<Double> b = rounds.get(reference);
+    if (a == null || b == null || a.size() != b.size()) {
+      return; // a contender that did not run (no CLI jar)
+    }
+    List<Double> r = new ArrayList<>();
+    for (int i = 0; i < a.size(); i++) {
+      r.add(a.get(i) / b.get(i));
+    }
+    System.out.printf("  %-50s / %-40s %.2fx (%.2f-%.2f)%n", name, reference, median(r),
+        r.stream().mapToDouble(Double::doubleValue).min().orElseThrow(),
+        r.stream().mapToDouble(Double::doubleValue).max().orElseThrow());
   }
 
   private static double median(List<Double> v) {
