@@ -754,11 +754,16 @@ final class PostgresRestoreTarget implements RestoreTarget {
     // after. Into a database of our own that is undone by dropping it; into an existing one the archive is verified
     // completely before pg_restore starts.
     boolean mayFinishEarly = schemaOnly || !tables.isEmpty() || !schemas.isEmpty();
+    String streamedJobs = streamedParallelLoad(session.manifest().sourceMetadata());
+    if (streamedJobs == null) {
+      restoreCustomInSections(session, exe, env, into, List.copyOf(cmd.subList(0, 6)));
+      return;
+    }
     if (jobs > 1 || (mayFinishEarly && !intoOwnDatabase)) {
       // pg_restore -j needs to seek in the archive, which a pipe cannot do
       Path spool = session.temporaryDirectory().resolve("archive.pgc");
-      session.warn((jobs > 1 ? "jobs=" + jobs + ": pg_restore cannot restore in parallel from a stream"
-          : "a selective restore into an existing database must not start before the whole archive is verified")
+      session.warn((jobs > 1 ? "jobs=" + jobs + ": pg_restore cannot restore in parallel from a stream (and " + streamedJobs
+          + ")" : "a selective restore into an existing database must not start before the whole archive is verified")
           + ", so the archive is first written to a private temporary file (" + spool + "); it needs as much free"
           + " space as the dump");
       Files.createFile(spool, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
@@ -778,6 +783,85 @@ final class PostgresRestoreTarget implements RestoreTarget {
       return;
     }
     runWithStdin(session, cmd, env, PostgresSource.PART_CUSTOM);
+  }
+
+  /**
+   * Null if a custom archive can be restored with {@code jobs>1} from the stream, in sections, loading its data over
+   * {@code jobs} connections ({@link ParallelDataLoad}); otherwise why not.
+   */
+  private @Nullable String streamedParallelLoad(Map<String, String> meta) {
+    if (jobs <= 1) {
+      return "jobs=1";
+    }
+    if (!intoOwnDatabase) {
+      return "the streamed parallel load runs only into a database of its own (create=true, or clean=true), which"
+          + " a failure drops";
+    }
+    if (schemaOnly || dataOnly || !tables.isEmpty()) {
+      return "the streamed parallel load restores whole archives or schemas, not schemaOnly, dataOnly or tables";
+    }
+    if (!"UTF8".equals(meta.get("postgres.encoding"))) {
+      return "the streamed parallel load copies through JDBC, which speaks UTF8, and the dump's encoding is "
+          + meta.getOrDefault("postgres.encoding", "not recorded");
+    }
+    for (String o : recordedDumpOptions(meta)) {
+      if (o.startsWith("--inserts") || o.startsWith("--column-inserts") || o.startsWith("--rows-per-insert")
+          || o.startsWith("-E") || o.startsWith("--encoding")) {
+        return "the dump was made with " + o;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Restores a custom archive from the stream in three runs: {@code pg_restore --section=pre-data} (it reads only the
+   * archive's head, then the stream is closed), the data section written out as SQL by {@code pg_restore
+   * --section=data --file=-} and loaded over {@code jobs} connections, rows of one table in parallel, while the whole
+   * part is read and verified, and {@code pg_restore --section=post-data} (indexes, constraints, triggers; again only
+   * the head). Runs only into a database of its own, which the caller drops if anything fails.
+   */
+  private void restoreCustomInSections(RestoreSession session, PgTool exe, Map<String, String> env,
+      ConnectionSpec into, List<String> base) throws IOException {
+    List<String> select = selectionArgs();
+    List<String> pre = new ArrayList<>(base);
+    pre.add("--section=pre-data");
+    pre.addAll(select);
+    runWithStdin(session, pre, env, PostgresSource.PART_CUSTOM, null, false);
+
+    List<String> data = new ArrayList<>(List.of(exe.path().toString(), "--no-password", "--exit-on-error",
+        "--format=custom", "--section=data", "--file=-"));
+    data.addAll(select);
+    List<Connection> connections = new ArrayList<>();
+    try {
+      for (int i = 0; i < jobs; i++) {
+        connections.add(Jdbc.connect(into, null));
+      }
+      ParallelDataLoad load = new ParallelDataLoad(connections, session, into.redacted());
+      runWithStdin(session, data, env, PostgresSource.PART_CUSTOM, load::load, true);
+    } finally {
+      for (Connection c : connections) {
+        closeQuietly(c);
+      }
+    }
+
+    List<String> post = new ArrayList<>(base);
+    post.add("--section=post-data");
+    post.addAll(select);
+    runWithStdin(session, post, env, PostgresSource.PART_CUSTOM, null, false);
+  }
+
+  private static void closeQuietly(Connection c) {
+    try {
+      c.close();
+    } catch (SQLException ignored) {
+      // nothing left to do with it
+    }
+  }
+
+  /** Consumes a child's stdout; runs on a thread of its own. */
+  @FunctionalInterface
+  interface StdoutConsumer {
+    void accept(InputStream stdout) throws IOException;
   }
 
   private void runPgRestoreDirectory(RestoreSession session, PgTool exe, Map<String, String> env, Manifest manifest,
@@ -837,6 +921,17 @@ final class PostgresRestoreTarget implements RestoreTarget {
    */
   private void runWithStdin(RestoreSession session, List<String> cmd, Map<String, String> env, @Nullable String part)
       throws IOException {
+    runWithStdin(session, cmd, env, part, null, true);
+  }
+
+  /**
+   * As above; {@code consumer} (if given) reads the child's stdout instead of it being discarded, and a failure there
+   * kills the child and fails the run. With {@code readWholePart=false} the part is read only as far as the child
+   * reads it (a child that needs only the archive's head), so it is not verified here: the caller must read it whole
+   * in another run.
+   */
+  private void runWithStdin(RestoreSession session, List<String> cmd, Map<String, String> env, @Nullable String part,
+      @Nullable StdoutConsumer consumer, boolean readWholePart) throws IOException {
     int[] items = {0};
     Secret pw = spec.password();
     try (ChildProcess child = ChildProcess.start(cmd, env, null, line -> {
@@ -845,12 +940,21 @@ final class PostgresRestoreTarget implements RestoreTarget {
       }
     }, pw)) {
       session.cancellation().onCancel(child::kill);
-      // drain stdout (psql prints command tags) so the child never blocks on a full pipe
+      // drain stdout (psql prints command tags) so the child never blocks on a full pipe, or hand it to the consumer
+      java.util.concurrent.atomic.AtomicReference<Throwable> consumerFailure =
+          new java.util.concurrent.atomic.AtomicReference<>();
       Thread out = new Thread(() -> {
         try (InputStream in = child.stdout()) {
-          in.transferTo(OutputStream.nullOutputStream());
-        } catch (IOException ignored) {
-          // the child ended
+          if (consumer != null) {
+            consumer.accept(in);
+          } else {
+            in.transferTo(OutputStream.nullOutputStream());
+          }
+        } catch (IOException | RuntimeException | Error e) {
+          if (consumer != null) {
+            consumerFailure.set(e);
+            child.kill();
+          }
         }
       }, child.name() + "-stdout");
       out.setDaemon(true);
@@ -863,6 +967,9 @@ final class PostgresRestoreTarget implements RestoreTarget {
           byte[] held = chunks.next();
           while (held != null) {
             session.cancellation().throwIfCancelled();
+            if (consumerFailure.get() != null || (childClosedInput && !readWholePart)) {
+              break;
+            }
             byte[] next = chunks.next(); // throws IntegrityException instead of ending for a damaged part
             if (!childClosedInput) {
               try {
@@ -877,6 +984,8 @@ final class PostgresRestoreTarget implements RestoreTarget {
           // kill before closing stdin: a clean EOF could let the child commit what it has read so far
           child.kill();
           int rc = child.waitFor();
+          joinQuietly(out);
+          rethrowConsumerFailure(consumerFailure.get());
           if (e instanceof CancelledException || e instanceof IntegrityException) {
             throw e;
           }
@@ -892,11 +1001,36 @@ final class PostgresRestoreTarget implements RestoreTarget {
         child.stdin().close();
       }
       int rc = child.waitFor();
+      if (consumer != null) {
+        joinQuietly(out);
+        rethrowConsumerFailure(consumerFailure.get());
+      }
       session.cancellation().throwIfCancelled();
       if (rc != 0) {
         throw new SourceException("restore into " + spec.redacted() + " failed: " + child.describeExit(rc));
       }
     }
+  }
+
+  private static void joinQuietly(Thread t) {
+    try {
+      t.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void rethrowConsumerFailure(@Nullable Throwable t) throws IOException {
+    if (t == null) {
+      return;
+    }
+    if (t instanceof IOException io) {
+      throw io;
+    }
+    if (t instanceof RuntimeException r) {
+      throw r;
+    }
+    throw (Error) t;
   }
 
   private void dropDatabase(RestoreSession session, ConnectionSpec adminSpec, String name, int serverMajor) {

@@ -88,10 +88,19 @@ final class Prefetcher implements AutoCloseable {
     return (byte[]) o;
   }
 
+  /**
+   * Stops the reader and waits for it (at most 30 s), so that the stream it reads can be closed next without racing
+   * a read in flight (a native decoder refuses to close while in use).
+   */
   @Override
   public void close() {
     closed = true;
     thread.interrupt();
     queue.clear();
+    try {
+      thread.join(30_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

@@ -157,10 +157,18 @@ abstract class PostgresEngineTestBase {
   }
 
   @Test
-  void parallelRestoreFromCustomFormatSpoolsAndReproducesData() throws Exception {
+  void parallelRestoreFromCustomFormatStreamsInSectionsAndReproducesData() throws Exception {
+    // into a database of its own: pre-data, the data over two connections, post-data, all from the stream
     String db = PgTestSupport.uniqueDb("parallel");
-    restore(fullBackup, db, Map.of("create", "true", "jobs", "2"));
+    List<BackupEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (Backups b = Backups.builder().repository(repo.toUri().toString()).listener(events::add).build()) {
+      b.restore(fullBackup.id(), RestoreJob.builder(pg.uri(db)).option("create", "true").option("jobs", "2").build());
+    }
     assertThat(DatabaseFingerprint.of(pg, db, pgDump)).isEqualTo(sourceFingerprint);
+    assertThat(events).noneSatisfy(e -> assertThat(e).isInstanceOfSatisfying(BackupEvent.Warning.class,
+        w -> assertThat(w.message()).contains("temporary file")));
+    assertThat(events).anySatisfy(e -> assertThat(e).isInstanceOfSatisfying(BackupEvent.SourceProgress.class,
+        p -> assertThat(p.unit()).isEqualTo("tables loaded")));
   }
 
   @Test
