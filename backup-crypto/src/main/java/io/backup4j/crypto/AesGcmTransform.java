@@ -31,15 +31,17 @@ final class AesGcmTransform implements Transform {
   private @Nullable Argon2Params encryptionArgon2;
 
   AesGcmTransform(int segmentSize, AesGcmTransformProvider.EncryptionChoice choice, List<MasterKey> keyring,
-      @Nullable Secret passphrase, AesGcmTransformProvider.Argon2Settings argon2, @Nullable String keyIdOption) {
+      @Nullable Secret passphrase, AesGcmTransformProvider.Argon2Settings argon2, @Nullable String keyIdOption,
+      boolean decrypting) {
     this.segmentSize = segmentSize;
     this.choice = choice;
     this.keyring = List.copyOf(keyring);
     this.passphrase = passphrase;
     this.argon2 = argon2;
     this.keyIdOption = keyIdOption;
-    // the source usually needs a moment to start (connect, query, start pg_dump): compile the cipher meanwhile
-    SegmentCipher.warmUpInBackground(segmentSize);
+    // the source usually needs a moment to start (connect, query, start pg_dump): compile the cipher meanwhile, for
+    // the direction this transform is made for (encode and decode start the other one if it is used after all)
+    SegmentCipher.warmUpInBackground(segmentSize, decrypting);
   }
 
   @Override
@@ -70,6 +72,7 @@ final class AesGcmTransform implements Transform {
 
   @Override
   public OutputStream encode(OutputStream downstream) throws IOException {
+    SegmentCipher.warmUpInBackground(segmentSize, false);
     MasterKey master;
     Argon2Params a2 = null;
     if (choice.error() != null) {
@@ -89,6 +92,7 @@ final class AesGcmTransform implements Transform {
 
   @Override
   public InputStream decode(InputStream upstream) {
+    SegmentCipher.warmUpInBackground(segmentSize, true);
     return new DecryptingInputStream(upstream, this::keysFor);
   }
 

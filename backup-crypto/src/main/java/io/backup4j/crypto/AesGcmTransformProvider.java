@@ -209,7 +209,9 @@ public final class AesGcmTransformProvider implements TransformProvider {
       decryption.add(secretKey);
     }
     decryption.addAll(ring);
-    return new AesGcmTransform(segmentSize, choice, decryption, passphrase, argon2, keyId);
+    // at restore time the parameters hold those the manifest recorded (formatVersion among them): decrypting
+    return new AesGcmTransform(segmentSize, choice, decryption, passphrase, argon2, keyId,
+        parameters.containsKey(FORMAT_VERSION));
   }
 
   private static MasterKey named(byte[] key, @Nullable String keyId, String origin) {

@@ -97,7 +97,7 @@ final class DecryptingInputStream extends InputStream {
     segmentSize = header.segmentSize;
     sealed = new byte[segmentSize + SegmentCipher.TAG_LENGTH];
     plain = new byte[segmentSize];
-    cipher = new SegmentCipher(k.segmentKey, header.noncePrefix(), header.bytes());
+    cipher = new SegmentCipher(k.segmentKey, header.noncePrefix(), header.bytes(), true);
   }
 
   private void readAndOpen() throws IOException {

@@ -22,7 +22,7 @@ final class EncryptingOutputStream extends OutputStream {
 
   EncryptingOutputStream(OutputStream downstream, StreamHeader header, StreamKeys keys) throws IOException {
     this.downstream = Objects.requireNonNull(downstream, "downstream is null");
-    this.cipher = new SegmentCipher(keys.segmentKey, header.noncePrefix(), header.bytes());
+    this.cipher = new SegmentCipher(keys.segmentKey, header.noncePrefix(), header.bytes(), false);
     this.plain = new byte[header.segmentSize];
     this.sealed = new byte[header.segmentSize + SegmentCipher.TAG_LENGTH];
     downstream.write(header.bytes());
