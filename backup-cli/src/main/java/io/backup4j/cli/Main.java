@@ -537,7 +537,7 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--data-only", description = "PostgreSQL: restore the data, no schema.")
     boolean dataOnly;
 
-    @Option(names = "--jobs", paramLabel = "<n>", description = "PostgreSQL: parallel restore jobs.")
+    @Option(names = "--jobs", paramLabel = "<n>", description = "PostgreSQL: connections; into a new database the rows of one table load in parallel too.")
     @Nullable Integer jobs;
 
     @Override

@@ -40,9 +40,11 @@ import org.jspecify.annotations.Nullable;
  * interrupted restore leaves nothing behind: a database this target created (with {@code create=true}, or the fresh
  * sibling of a {@code clean=true} restore) is dropped again, and a restore into an existing database runs in a
  * single transaction by default ({@code singleTransaction}; into a database of its own the default is off, which
- * spares the lock table and the WAL of one giant transaction for databases with many thousand tables). Custom-format archives stream from the verified part straight into pg_restore's stdin; {@code jobs>1} needs
- * a seekable file (pg_restore cannot run parallel jobs from stdin), so the archive is then first spooled to a 0600
- * file in the session's private temporary directory, and a warning says so. So is a selective restore
+ * spares the lock table and the WAL of one giant transaction for databases with many thousand tables). Custom-format archives stream from the verified part straight into pg_restore's stdin. With {@code jobs>1}
+ * into a database of its own, a whole (UTF8) archive streams in sections, its data loaded over {@code jobs}
+ * connections with the rows of one table split between them ({@link ParallelDataLoad}); otherwise {@code jobs>1}
+ * needs a seekable file (pg_restore cannot run parallel jobs from stdin), so the archive is then first spooled to a
+ * 0600 file in the session's private temporary directory, and a warning says so. So is a selective restore
  * ({@code tables}, {@code schemas}, {@code schemaOnly}) into an existing database: pg_restore may commit it before
  * reading the end of the archive, where the part's SHA-256 is checked.
  *
@@ -828,8 +830,13 @@ final class PostgresRestoreTarget implements RestoreTarget {
     pre.addAll(select);
     runWithStdin(session, pre, env, PostgresSource.PART_CUSTOM, null, false);
 
+    // the script goes to stdout: pg_restore 12 and later want "--file=-" for that, older ones write to stdout
+    // without --file (and would create a file named "-")
     List<String> data = new ArrayList<>(List.of(exe.path().toString(), "--no-password", "--exit-on-error",
-        "--format=custom", "--section=data", "--file=-"));
+        "--format=custom", "--section=data"));
+    if (exe.major() >= 12) {
+      data.add("--file=-");
+    }
     data.addAll(select);
     List<Connection> connections = new ArrayList<>();
     try {
@@ -838,6 +845,11 @@ final class PostgresRestoreTarget implements RestoreTarget {
       }
       ParallelDataLoad load = new ParallelDataLoad(connections, session, into.redacted());
       runWithStdin(session, data, env, PostgresSource.PART_CUSTOM, load::load, true);
+      // a data section that loaded no table although the backup recorded rows would be a silent loss: refuse it
+      if (load.tablesLoaded() == 0 && recordedRows(session.manifest().sourceMetadata()) > 0) {
+        throw new IntegrityException("the archive's data section, as pg_restore wrote it out, held no table data,"
+            + " although the backup recorded rows; restore it with jobs=1");
+      }
     } finally {
       for (Connection c : connections) {
         closeQuietly(c);
@@ -848,6 +860,15 @@ final class PostgresRestoreTarget implements RestoreTarget {
     post.add("--section=post-data");
     post.addAll(select);
     runWithStdin(session, post, env, PostgresSource.PART_CUSTOM, null, false);
+  }
+
+  /** The sum of the row estimates the backup recorded (postgres.rowEstimates), 0 if none. */
+  private static long recordedRows(Map<String, String> meta) {
+    long sum = 0;
+    for (long v : Jdbc.decodeCounts(meta.getOrDefault("postgres.rowEstimates", "")).values()) {
+      sum += Math.max(0, v);
+    }
+    return sum;
   }
 
   private static void closeQuietly(Connection c) {
@@ -962,35 +983,63 @@ final class PostgresRestoreTarget implements RestoreTarget {
       if (part != null) {
         OutputStream stdin = child.stdin();
         boolean childClosedInput = false;
-        try (InputStream in = session.openPart(part);
-            Prefetcher chunks = new Prefetcher(in, 128 * 1024, 8, child.name() + "-feed")) {
-          byte[] held = chunks.next();
-          while (held != null) {
-            session.cancellation().throwIfCancelled();
-            if (consumerFailure.get() != null || (childClosedInput && !readWholePart)) {
-              break;
-            }
-            byte[] next = chunks.next(); // throws IntegrityException instead of ending for a damaged part
-            if (!childClosedInput) {
+        if (!readWholePart) {
+          // the child reads only the archive's head: feed it on this thread, and stop when it has had enough (no
+          // reader thread may still be decoding when the part stream is closed)
+          try (InputStream in = session.openPart(part)) {
+            byte[] buf = new byte[64 * 1024];
+            int n;
+            while (!childClosedInput && (n = in.read(buf)) > 0) {
+              session.cancellation().throwIfCancelled();
               try {
-                stdin.write(held);
+                stdin.write(buf, 0, n);
               } catch (IOException pipeClosed) {
-                childClosedInput = true; // finished early or failed: the exit code decides below
+                childClosedInput = true;
               }
             }
-            held = next;
+          } catch (IOException | RuntimeException e) {
+            child.kill();
+            int rc = child.waitFor();
+            if (e instanceof CancelledException || e instanceof IntegrityException) {
+              throw e;
+            }
+            throw new SourceException("restore into " + spec.redacted() + " failed while streaming the backup: "
+                + e.getMessage() + "\n" + child.describeExit(rc), e);
           }
-        } catch (IOException | RuntimeException e) {
-          // kill before closing stdin: a clean EOF could let the child commit what it has read so far
-          child.kill();
-          int rc = child.waitFor();
-          joinQuietly(out);
-          rethrowConsumerFailure(consumerFailure.get());
-          if (e instanceof CancelledException || e instanceof IntegrityException) {
-            throw e;
+        } else {
+          try (InputStream in = session.openPart(part);
+              Prefetcher chunks = new Prefetcher(in, 128 * 1024, 8, child.name() + "-feed")) {
+            byte[] held = chunks.next();
+            while (held != null) {
+              session.cancellation().throwIfCancelled();
+              if (consumerFailure.get() != null) {
+                break;
+              }
+              byte[] next = chunks.next(); // throws IntegrityException instead of ending for a damaged part
+              if (!childClosedInput) {
+                try {
+                  stdin.write(held);
+                } catch (IOException pipeClosed) {
+                  childClosedInput = true; // finished early or failed: the exit code decides below
+                }
+              }
+              held = next;
+            }
+          } catch (IOException | RuntimeException e) {
+            // kill before closing stdin: a clean EOF could let the child commit what it has read so far
+            child.kill();
+            int rc = child.waitFor();
+            joinQuietly(out);
+            Throwable cf = consumerFailure.get();
+            if (cf != null && cf != e) {
+              e.addSuppressed(cf); // the consumer lost its input because of this failure, or failed on its own
+            }
+            if (e instanceof CancelledException || e instanceof IntegrityException) {
+              throw e;
+            }
+            throw new SourceException("restore into " + spec.redacted() + " failed while streaming the backup: "
+                + e.getMessage() + "\n" + child.describeExit(rc), e);
           }
-          throw new SourceException("restore into " + spec.redacted() + " failed while streaming the backup: "
-              + e.getMessage() + "\n" + child.describeExit(rc), e);
         }
         try {
           stdin.close();
@@ -1003,6 +1052,7 @@ final class PostgresRestoreTarget implements RestoreTarget {
       int rc = child.waitFor();
       if (consumer != null) {
         joinQuietly(out);
+        session.cancellation().throwIfCancelled(); // a cancelled load ends like a cut-short script: say cancelled
         rethrowConsumerFailure(consumerFailure.get());
       }
       session.cancellation().throwIfCancelled();

@@ -184,6 +184,14 @@ public final class PgEndToEndBenchmark {
           rounds.computeIfAbsent(CLI_RESTORE, k -> new ArrayList<>()).add((System.nanoTime() - s) / 1e9);
           verifyRestored(pg, db);
           pg.execute("bench", "DROP DATABASE " + db);
+          // --jobs 2: pre-data, then the data over two connections (rows of one table split between them), post-data
+          db = "restored_" + (++restored);
+          pg.execute("bench", "CHECKPOINT");
+          s = System.nanoTime();
+          cli(cliJar, pg, work, withJobs(cliRestoreArgs(serverUri + db, cliRepo, pgBin, keyFile), 2));
+          rounds.computeIfAbsent(CLI_RESTORE_JOBS, k -> new ArrayList<>()).add((System.nanoTime() - s) / 1e9);
+          verifyRestored(pg, db);
+          pg.execute("bench", "DROP DATABASE " + db);
         }
       }
 
@@ -208,6 +216,7 @@ public final class PgEndToEndBenchmark {
       results.put(b4jRestoreName, new double[] {median(rounds.get(b4jRestoreName)), -1});
       if (cliJar != null) {
         results.put(CLI_RESTORE, new double[] {median(rounds.get(CLI_RESTORE)), -1});
+        results.put(CLI_RESTORE_JOBS, new double[] {median(rounds.get(CLI_RESTORE_JOBS)), -1});
       }
       results.put(PG_RESTORE, new double[] {median(rounds.get(PG_RESTORE)), -1});
       results.put(CREATEDB_PG_RESTORE, new double[] {median(rounds.get(CREATEDB_PG_RESTORE)), -1});
@@ -251,6 +260,8 @@ public final class PgEndToEndBenchmark {
       pairedRatio(rounds, CLI_RESTORE, PG_RESTORE);
       pairedRatio(rounds, b4jRestoreName, CREATEDB_PG_RESTORE);
       pairedRatio(rounds, CLI_RESTORE, CREATEDB_PG_RESTORE);
+      pairedRatio(rounds, CLI_RESTORE_JOBS, PG_RESTORE);
+      pairedRatio(rounds, CLI_RESTORE_JOBS, CREATEDB_PG_RESTORE);
       System.out.println("backup4j backups, phases (seconds from the start) of each round:");
       backupPhases.forEach(ph -> System.out.println("  " + ph));
       System.out.println("backup4j restores, phases of each round (after the part's last byte, pg_restore still"
@@ -296,6 +307,15 @@ public final class PgEndToEndBenchmark {
         "--source-option", "binDir=" + pgBin, "--transform", "zstd:level=1",
         "--transform", "aes-gcm:keyFile=" + keyFile, "--secret-env", "postgres.password=BENCH_PG_PASSWORD",
         "--no-progress"};
+  }
+
+  private static final String CLI_RESTORE_JOBS = CLI_RESTORE + " --jobs 2";
+
+  private static String[] withJobs(String[] args, int jobs) {
+    String[] out = java.util.Arrays.copyOf(args, args.length + 2);
+    out[args.length] = "--jobs";
+    out[args.length + 1] = Integer.toString(jobs);
+    return out;
   }
 
   private static String[] cliRestoreArgs(String targetUri, String cliRepo, Path pgBin, Path keyFile) {
