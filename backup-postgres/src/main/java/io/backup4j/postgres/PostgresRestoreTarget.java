@@ -718,7 +718,9 @@ final class PostgresRestoreTarget implements RestoreTarget {
         throw new java.io.InterruptedIOException("interrupted");
       }
       if (rc != 0) {
-        throw new SourceException("cannot read the archive's table of contents: " + child.describeExit(rc));
+        SourceException failed = new SourceException("cannot read the archive's table of contents: "
+            + child.describeExit(rc));
+        throw dir == null ? damagedOr(session, failed) : failed;
       }
       if (cut.get()) {
         // a cut listing would silently leave out the entries past the cut, e.g. a selected table's data
@@ -828,7 +830,7 @@ final class PostgresRestoreTarget implements RestoreTarget {
     List<String> pre = new ArrayList<>(base);
     pre.add("--section=pre-data");
     pre.addAll(select);
-    runWithStdin(session, pre, env, PostgresSource.PART_CUSTOM, null, false);
+    runHeadOnly(session, pre, env);
 
     // the script goes to stdout: pg_restore 12 and later want "--file=-" for that, older ones write to stdout
     // without --file (and would create a file named "-")
@@ -859,7 +861,34 @@ final class PostgresRestoreTarget implements RestoreTarget {
     List<String> post = new ArrayList<>(base);
     post.add("--section=post-data");
     post.addAll(select);
-    runWithStdin(session, post, env, PostgresSource.PART_CUSTOM, null, false);
+    runHeadOnly(session, post, env);
+  }
+
+  /**
+   * Runs a pg_restore that reads only the archive's head, which is not verified by then; if it fails, the whole part
+   * is read, so that a damaged or tampered archive is reported as such and not as pg_restore's reading error.
+   */
+  private void runHeadOnly(RestoreSession session, List<String> cmd, Map<String, String> env) throws IOException {
+    try {
+      runWithStdin(session, cmd, env, PostgresSource.PART_CUSTOM, null, false);
+    } catch (SourceException failed) {
+      throw damagedOr(session, failed);
+    }
+  }
+
+  /**
+   * After a pg_restore that read only the archive's head (not yet verified) failed: reads the whole part, and throws
+   * its {@link IntegrityException} if it is damaged or tampered (pg_restore's error then only followed from that);
+   * otherwise returns {@code failed} for the caller to throw.
+   */
+  private static SourceException damagedOr(RestoreSession session, SourceException failed) throws IOException {
+    try (InputStream in = session.openPart(PostgresSource.PART_CUSTOM)) {
+      in.transferTo(OutputStream.nullOutputStream());
+    } catch (IntegrityException damaged) {
+      damaged.addSuppressed(failed);
+      throw damaged;
+    }
+    return failed;
   }
 
   /** The sum of the row estimates the backup recorded (postgres.rowEstimates), 0 if none. */

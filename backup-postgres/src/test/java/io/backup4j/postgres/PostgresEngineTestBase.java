@@ -275,5 +275,44 @@ abstract class PostgresEngineTestBase {
     assertThatThrownBy(() -> restore(m, db, Map.of("create", "true")))
         .isInstanceOf(IntegrityException.class);
     assertThat(pg.databaseExists(db)).isFalse();
+    // the streamed parallel load reads the archive three times, the first and last only as far as pg_restore needs
+    String parallel = PgTestSupport.uniqueDb("tampered");
+    assertThatThrownBy(() -> restore(m, parallel, Map.of("create", "true", "jobs", "2")))
+        .isInstanceOf(IntegrityException.class);
+    assertThat(pg.databaseExists(parallel)).isFalse();
+  }
+
+  @Test
+  void aTamperedHeadOfATableArchiveIsReportedAsTamperedNotAsAnUnreadableListing() throws Exception {
+    Manifest m;
+    try (Backups b = PgTestSupport.backups(repo)) {
+      // a table archive's restore first lists its table of contents (pg_restore --list reads only the head)
+      m = b.backup(BackupJob.builder().source(pg.uri(SOURCE)).sourceOption("tables", "app.measurements").build());
+    }
+    Path stored = repo.resolve(m.parts().get(0).key());
+    byte[] bytes = Files.readAllBytes(stored);
+    bytes[2] ^= 0x55;
+    Files.write(stored, bytes);
+    String db = PgTestSupport.uniqueDb("tampered_list");
+    assertThatThrownBy(() -> restore(m, db, Map.of("create", "true")))
+        .isInstanceOf(IntegrityException.class);
+    assertThat(pg.databaseExists(db)).isFalse();
+  }
+
+  @Test
+  void aTamperedHeadFailsTheParallelLoadAsTamperedNotAsAPgRestoreError() throws Exception {
+    Manifest m;
+    try (Backups b = PgTestSupport.backups(repo)) {
+      // big enough that pg_restore --section=pre-data fails long before the part's end (and its digest) is read
+      m = b.backup(BackupJob.builder().source(pg.uri(SOURCE)).sourceOption("schemas", "app").build());
+    }
+    Path stored = repo.resolve(m.parts().get(0).key());
+    byte[] bytes = Files.readAllBytes(stored);
+    bytes[2] ^= 0x55; // in the archive's magic, which pg_restore --section=pre-data reads (unverified) and rejects
+    Files.write(stored, bytes);
+    String db = PgTestSupport.uniqueDb("tampered_head");
+    assertThatThrownBy(() -> restore(m, db, Map.of("create", "true", "jobs", "2")))
+        .isInstanceOf(IntegrityException.class);
+    assertThat(pg.databaseExists(db)).isFalse();
   }
 }
