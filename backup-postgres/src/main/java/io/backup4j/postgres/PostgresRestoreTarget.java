@@ -821,8 +821,9 @@ final class PostgresRestoreTarget implements RestoreTarget {
    * Restores a custom archive from the stream in three runs: {@code pg_restore --section=pre-data} (it reads only the
    * archive's head, then the stream is closed), the data section written out as SQL by {@code pg_restore
    * --section=data --file=-} and loaded over {@code jobs} connections, rows of one table in parallel, while the whole
-   * part is read and verified, and {@code pg_restore --section=post-data} (indexes, constraints, triggers; again only
-   * the head). Runs only into a database of its own, which the caller drops if anything fails.
+   * part is read and verified (its head, as far as pre-data read it, copied to a private file), and {@code pg_restore
+   * --section=post-data --jobs=N} of that file (indexes, constraints, triggers; no data is read from it). Runs only
+   * into a database of its own, which the caller drops if anything fails.
    */
   private void restoreCustomInSections(RestoreSession session, PgTool exe, Map<String, String> env,
       ConnectionSpec into, List<String> base) throws IOException {
@@ -830,7 +831,7 @@ final class PostgresRestoreTarget implements RestoreTarget {
     List<String> pre = new ArrayList<>(base);
     pre.add("--section=pre-data");
     pre.addAll(select);
-    runHeadOnly(session, pre, env);
+    long headBytes = runHeadOnly(session, pre, env);
 
     // the script goes to stdout: pg_restore 12 and later want "--file=-" for that, older ones write to stdout
     // without --file (and would create a file named "-")
@@ -840,37 +841,51 @@ final class PostgresRestoreTarget implements RestoreTarget {
       data.add("--file=-");
     }
     data.addAll(select);
+    // the archive's head (what pre-data read: its table of contents) is copied from this run, whose bytes are
+    // verified at the part's end, into a private file: post-data then runs from it with pg_restore --jobs
+    Path head = session.temporaryDirectory().resolve("archive-head.pgc");
+    Files.createFile(head, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     List<Connection> connections = new ArrayList<>();
-    try {
+    try (OutputStream headCopy = Files.newOutputStream(head, StandardOpenOption.WRITE)) {
       for (int i = 0; i < jobs; i++) {
         connections.add(Jdbc.connect(into, null));
       }
       ParallelDataLoad load = new ParallelDataLoad(connections, session, into.redacted());
-      runWithStdin(session, data, env, PostgresSource.PART_CUSTOM, load::load, true);
+      runWithStdin(session, data, env, PostgresSource.PART_CUSTOM, load::load, true, headCopy, headBytes);
       // a data section that loaded no table although the backup recorded rows would be a silent loss: refuse it
       if (load.tablesLoaded() == 0 && recordedRows(session.manifest().sourceMetadata()) > 0) {
         throw new IntegrityException("the archive's data section, as pg_restore wrote it out, held no table data,"
             + " although the backup recorded rows; restore it with jobs=1");
       }
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(head);
+      throw e;
     } finally {
       for (Connection c : connections) {
         closeQuietly(c);
       }
     }
 
+    // indexes, constraints and triggers, N at a time (parallel restore needs a file; no data is read from it)
     List<String> post = new ArrayList<>(base);
     post.add("--section=post-data");
+    post.add("--jobs=" + jobs);
     post.addAll(select);
-    runHeadOnly(session, post, env);
+    post.add(head.toString());
+    try {
+      runWithStdin(session, post, env, null);
+    } finally {
+      Files.deleteIfExists(head);
+    }
   }
 
   /**
    * Runs a pg_restore that reads only the archive's head, which is not verified by then; if it fails, the whole part
    * is read, so that a damaged or tampered archive is reported as such and not as pg_restore's reading error.
    */
-  private void runHeadOnly(RestoreSession session, List<String> cmd, Map<String, String> env) throws IOException {
+  private long runHeadOnly(RestoreSession session, List<String> cmd, Map<String, String> env) throws IOException {
     try {
-      runWithStdin(session, cmd, env, PostgresSource.PART_CUSTOM, null, false);
+      return runWithStdin(session, cmd, env, PostgresSource.PART_CUSTOM, null, false, null, 0);
     } catch (SourceException failed) {
       throw damagedOr(session, failed);
     }
@@ -971,17 +986,22 @@ final class PostgresRestoreTarget implements RestoreTarget {
    */
   private void runWithStdin(RestoreSession session, List<String> cmd, Map<String, String> env, @Nullable String part)
       throws IOException {
-    runWithStdin(session, cmd, env, part, null, true);
+    runWithStdin(session, cmd, env, part, null, true, null, 0);
   }
 
   /**
    * As above; {@code consumer} (if given) reads the child's stdout instead of it being discarded, and a failure there
    * kills the child and fails the run. With {@code readWholePart=false} the part is read only as far as the child
    * reads it (a child that needs only the archive's head), so it is not verified here: the caller must read it whole
-   * in another run.
+   * in another run. With {@code headCopy}, the first {@code headBytes} bytes of the part are also written there.
+   *
+   * @return the bytes of the part written to the child's stdin
    */
-  private void runWithStdin(RestoreSession session, List<String> cmd, Map<String, String> env, @Nullable String part,
-      @Nullable StdoutConsumer consumer, boolean readWholePart) throws IOException {
+  private long runWithStdin(RestoreSession session, List<String> cmd, Map<String, String> env, @Nullable String part,
+      @Nullable StdoutConsumer consumer, boolean readWholePart, @Nullable OutputStream headCopy, long headBytes)
+      throws IOException {
+    long fed = 0;
+    long headLeft = headCopy == null ? 0 : headBytes;
     int[] items = {0};
     Secret pw = spec.password();
     try (ChildProcess child = ChildProcess.start(cmd, env, null, line -> {
@@ -1022,6 +1042,7 @@ final class PostgresRestoreTarget implements RestoreTarget {
               session.cancellation().throwIfCancelled();
               try {
                 stdin.write(buf, 0, n);
+                fed += n;
               } catch (IOException pipeClosed) {
                 childClosedInput = true;
               }
@@ -1045,9 +1066,15 @@ final class PostgresRestoreTarget implements RestoreTarget {
                 break;
               }
               byte[] next = chunks.next(); // throws IntegrityException instead of ending for a damaged part
+              if (headLeft > 0 && headCopy != null) {
+                int h = (int) Math.min(headLeft, held.length);
+                headCopy.write(held, 0, h);
+                headLeft -= h;
+              }
               if (!childClosedInput) {
                 try {
                   stdin.write(held);
+                  fed += held.length;
                 } catch (IOException pipeClosed) {
                   childClosedInput = true; // finished early or failed: the exit code decides below
                 }
@@ -1089,6 +1116,7 @@ final class PostgresRestoreTarget implements RestoreTarget {
         throw new SourceException("restore into " + spec.redacted() + " failed: " + child.describeExit(rc));
       }
     }
+    return fed;
   }
 
   private static void joinQuietly(Thread t) {
