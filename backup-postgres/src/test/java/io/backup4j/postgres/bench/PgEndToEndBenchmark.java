@@ -162,6 +162,21 @@ public final class PgEndToEndBenchmark {
             rounds.computeIfAbsent(b4jRestoreName, k -> new ArrayList<>()).add((System.nanoTime() - s) / 1e9);
             restorePhases.add(phases);
             verifyRestored(pg, db);
+            pg.execute("bench", "DROP DATABASE " + db);
+            // jobs=2: pre-data, the data over two connections (rows of one table split between them), post-data
+            db = "restored_" + (++restored);
+            pg.execute("bench", "CHECKPOINT");
+            s = System.nanoTime();
+            try (Backups b = Backups.builder().repository(repo.toUri().toString()).build()) {
+              RestoreJob.Builder job = RestoreJob.builder(pg.uri(db)).option("create", "true").option("jobs", "2")
+                  .option("binDir", pgBin.toString());
+              if (transforms.contains("aes-gcm")) {
+                job.transformOption("aes-gcm", "keyFile", keyFile.toString());
+              }
+              b.restore(manifest.id(), job.build());
+            }
+            rounds.computeIfAbsent(B4J_RESTORE_JOBS, k -> new ArrayList<>()).add((System.nanoTime() - s) / 1e9);
+            verifyRestored(pg, db);
           } else {
             Map<String, String> renv = new LinkedHashMap<>(env);
             renv.put("PGDATABASE", db);
@@ -214,6 +229,7 @@ public final class PgEndToEndBenchmark {
       results.put("pg_dump -Fc", new double[] {(System.nanoTime() - s) / 1e9, Files.size(fc2) / 1e6});
       Files.delete(fc2);
       results.put(b4jRestoreName, new double[] {median(rounds.get(b4jRestoreName)), -1});
+      results.put(B4J_RESTORE_JOBS, new double[] {median(rounds.get(B4J_RESTORE_JOBS)), -1});
       if (cliJar != null) {
         results.put(CLI_RESTORE, new double[] {median(rounds.get(CLI_RESTORE)), -1});
         results.put(CLI_RESTORE_JOBS, new double[] {median(rounds.get(CLI_RESTORE_JOBS)), -1});
@@ -260,6 +276,8 @@ public final class PgEndToEndBenchmark {
       pairedRatio(rounds, CLI_RESTORE, PG_RESTORE);
       pairedRatio(rounds, b4jRestoreName, CREATEDB_PG_RESTORE);
       pairedRatio(rounds, CLI_RESTORE, CREATEDB_PG_RESTORE);
+      pairedRatio(rounds, B4J_RESTORE_JOBS, PG_RESTORE);
+      pairedRatio(rounds, B4J_RESTORE_JOBS, CREATEDB_PG_RESTORE);
       pairedRatio(rounds, CLI_RESTORE_JOBS, PG_RESTORE);
       pairedRatio(rounds, CLI_RESTORE_JOBS, CREATEDB_PG_RESTORE);
       System.out.println("backup4j backups, phases (seconds from the start) of each round:");
@@ -310,6 +328,7 @@ public final class PgEndToEndBenchmark {
   }
 
   private static final String CLI_RESTORE_JOBS = CLI_RESTORE + " --jobs 2";
+  private static final String B4J_RESTORE_JOBS = "backup4j restore, jobs=2";
 
   private static String[] withJobs(String[] args, int jobs) {
     String[] out = java.util.Arrays.copyOf(args, args.length + 2);
