@@ -263,14 +263,7 @@ abstract class PostgresEngineTestBase {
 
   @Test
   void tamperedPartIsDetectedAndTheCreatedDatabaseIsDropped() throws Exception {
-    Manifest m;
-    try (Backups b = PgTestSupport.backups(repo)) {
-      m = b.backup(BackupJob.builder().source(pg.uri(SOURCE)).sourceOption("tables", "app.events").build());
-    }
-    Path stored = repo.resolve(m.parts().get(0).key());
-    byte[] bytes = Files.readAllBytes(stored);
-    bytes[bytes.length / 2] ^= 0x55;
-    Files.write(stored, bytes);
+    Manifest m = tamperedBackup("tables", "app.events", -1);
     String db = PgTestSupport.uniqueDb("tampered");
     assertThatThrownBy(() -> restore(m, db, Map.of("create", "true")))
         .isInstanceOf(IntegrityException.class);
@@ -284,15 +277,8 @@ abstract class PostgresEngineTestBase {
 
   @Test
   void aTamperedHeadOfATableArchiveIsReportedAsTamperedNotAsAnUnreadableListing() throws Exception {
-    Manifest m;
-    try (Backups b = PgTestSupport.backups(repo)) {
-      // a table archive's restore first lists its table of contents (pg_restore --list reads only the head)
-      m = b.backup(BackupJob.builder().source(pg.uri(SOURCE)).sourceOption("tables", "app.measurements").build());
-    }
-    Path stored = repo.resolve(m.parts().get(0).key());
-    byte[] bytes = Files.readAllBytes(stored);
-    bytes[2] ^= 0x55;
-    Files.write(stored, bytes);
+    // a table archive's restore first lists its table of contents (pg_restore --list reads only the head)
+    Manifest m = tamperedBackup("tables", "app.measurements", 2);
     String db = PgTestSupport.uniqueDb("tampered_list");
     assertThatThrownBy(() -> restore(m, db, Map.of("create", "true")))
         .isInstanceOf(IntegrityException.class);
@@ -301,18 +287,25 @@ abstract class PostgresEngineTestBase {
 
   @Test
   void aTamperedHeadFailsTheParallelLoadAsTamperedNotAsAPgRestoreError() throws Exception {
-    Manifest m;
-    try (Backups b = PgTestSupport.backups(repo)) {
-      // big enough that pg_restore --section=pre-data fails long before the part's end (and its digest) is read
-      m = b.backup(BackupJob.builder().source(pg.uri(SOURCE)).sourceOption("schemas", "app").build());
-    }
-    Path stored = repo.resolve(m.parts().get(0).key());
-    byte[] bytes = Files.readAllBytes(stored);
-    bytes[2] ^= 0x55; // in the archive's magic, which pg_restore --section=pre-data reads (unverified) and rejects
-    Files.write(stored, bytes);
+    // big enough that pg_restore --section=pre-data fails long before the part's end (and its digest) is read;
+    // byte 2 is in the archive's magic, which pg_restore --section=pre-data reads (unverified) and rejects
+    Manifest m = tamperedBackup("schemas", "app", 2);
     String db = PgTestSupport.uniqueDb("tampered_head");
     assertThatThrownBy(() -> restore(m, db, Map.of("create", "true", "jobs", "2")))
         .isInstanceOf(IntegrityException.class);
     assertThat(pg.databaseExists(db)).isFalse();
+  }
+
+  /** A backup with one source option whose stored part has one byte flipped (at {@code at}, or its middle if -1). */
+  private Manifest tamperedBackup(String option, String value, int at) throws java.io.IOException {
+    Manifest m;
+    try (Backups b = PgTestSupport.backups(repo)) {
+      m = b.backup(BackupJob.builder().source(pg.uri(SOURCE)).sourceOption(option, value).build());
+    }
+    Path stored = repo.resolve(m.parts().get(0).key());
+    byte[] bytes = Files.readAllBytes(stored);
+    bytes[at < 0 ? bytes.length / 2 : at] ^= 0x55;
+    Files.write(stored, bytes);
+    return m;
   }
 }
