@@ -23,6 +23,7 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -44,9 +45,6 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "backup4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Backs up and restores PostgreSQL, Redis and file trees into local or S3 storage.",
-    subcommands = {Main.BackupCmd.class, Main.ListCmd.class, Main.VerifyCmd.class, Main.RestoreCmd.class,
-        Main.DeleteCmd.class, Main.PruneCmd.class, Main.UnlockCmd.class, Main.CleanupCmd.class, Main.PluginsCmd.class, Main.KeyCmd.class,
-        DemoCommand.class},
     footer = {"", "Exit codes: 0 ok, 1 internal error, 2 usage/configuration, 3 not found, 4 integrity failure,",
         "5 source/storage failure, 6 locked, 7 access denied (key/credentials), 130 cancelled."})
 public final class Main implements Callable<Integer> {
@@ -61,6 +59,29 @@ public final class Main implements Callable<Integer> {
   /** Released when the current command has returned; see {@link #cancelOnSignal()}. */
   private static volatile CountDownLatch finished = new CountDownLatch(0);
   private static final List<Thread> SIGNAL_HOOKS = new ArrayList<>();
+
+  /**
+   * The subcommands, in the order the usage lists them. Registered by {@link #run} rather than in the annotation: a
+   * run that names one of them gets only that one, since picocli reads every registered command's annotations up
+   * front, which in a fresh JVM took about a quarter of a second for all of them.
+   */
+  private static final Map<String, Class<?>> SUBCOMMANDS = subcommands();
+
+  private static Map<String, Class<?>> subcommands() {
+    Map<String, Class<?>> m = new LinkedHashMap<>();
+    m.put("backup", BackupCmd.class);
+    m.put("list", ListCmd.class);
+    m.put("verify", VerifyCmd.class);
+    m.put("restore", RestoreCmd.class);
+    m.put("delete", DeleteCmd.class);
+    m.put("prune", PruneCmd.class);
+    m.put("unlock", UnlockCmd.class);
+    m.put("cleanup", CleanupCmd.class);
+    m.put("plugins", PluginsCmd.class);
+    m.put("key", KeyCmd.class);
+    m.put("demo", DemoCommand.class);
+    return Collections.unmodifiableMap(m);
+  }
 
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
@@ -113,6 +134,13 @@ public final class Main implements Callable<Integer> {
     Main.out = out;
     Main.err = err;
     CommandLine cl = new CommandLine(new Main());
+    Class<?> named = args.length > 0 ? SUBCOMMANDS.get(args[0]) : null;
+    if (named != null) {
+      cl.addSubcommand(args[0], named); // everything after it belongs to that command
+    } else {
+      // help, a root option, an unknown or missing command: picocli needs all of them to answer
+      SUBCOMMANDS.forEach(cl::addSubcommand);
+    }
     cl.setOut(new java.io.PrintWriter(out, true, StandardCharsets.UTF_8));
     cl.setErr(new java.io.PrintWriter(err, true, StandardCharsets.UTF_8));
     cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
