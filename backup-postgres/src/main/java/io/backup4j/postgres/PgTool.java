@@ -51,9 +51,7 @@ record PgTool(Path path, String version, int major, int minor) {
     for (CompletableFuture<Optional<PgTool>> probe : probes(name, binDir)) {
       probe.join().ifPresent(found::add);
     }
-    Optional<PgTool> best = found.stream()
-        .filter(t -> t.major >= minMajor)
-        .min(Comparator.comparingInt(PgTool::major).thenComparing(Comparator.comparingInt(PgTool::minor).reversed()));
+    Optional<PgTool> best = found.stream().filter(t -> t.major >= minMajor).min(PREFERRED);
     if (best.isPresent()) {
       return best.get();
     }
@@ -69,6 +67,26 @@ record PgTool(Path path, String version, int major, int minor) {
     throw new ConfigurationException(name + " " + newest.version + " (" + newest.path + ") is too old: " + what
         + " needs " + name + " " + minMajor + " or newer (" + name + " must be at least the major version of the"
         + " server or archive); " + fix);
+  }
+
+  /** {@link #find}'s order among the tools new enough: the oldest major, of that the newest minor. */
+  private static final Comparator<PgTool> PREFERRED =
+      Comparator.comparingInt(PgTool::major).thenComparing(Comparator.comparingInt(PgTool::minor).reversed());
+
+  /**
+   * The tool {@link #find} chooses for every version it accepts, when that choice does not depend on the version:
+   * all candidates share one major version (one client installed, or {@code binDir} set). Empty when none is found
+   * or their majors differ; then only {@link #find} with the version decides.
+   */
+  static Optional<PgTool> choiceWithoutVersion(String name, @Nullable Path binDir) {
+    List<PgTool> found = new ArrayList<>();
+    for (CompletableFuture<Optional<PgTool>> probe : probes(name, binDir)) {
+      probe.join().ifPresent(found::add);
+    }
+    if (found.stream().map(PgTool::major).distinct().count() != 1) {
+      return Optional.empty();
+    }
+    return found.stream().min(PREFERRED);
   }
 
   /**

@@ -150,31 +150,71 @@ public final class PostgresSource implements BackupSource {
     boolean countRows = options.bool("countRows", false);
     Path binDir = options.path("binDir");
     PgTool.prefetch("pg_dump", binDir); // the candidates answer while we connect
+    if (countRows || format.equals("directory")) {
+      backupInOrder(session, binDir, countRows);
+      return;
+    }
+    // The server's version, read over JDBC, chooses the pg_dump. Connecting and authenticating take a fresh JVM
+    // about 0.2 s, so when the choice cannot depend on the version (every candidate has the same major), pg_dump
+    // starts at once and the version is checked while it runs: a server newer than that pg_dump fails the backup
+    // with the same error, before the part is committed, and pg_dump itself aborts on such a server right after
+    // connecting, before it dumps anything. A failed connection's error wins over pg_dump's.
+    CompletableFuture<Server> server = CompletableFuture.supplyAsync(() -> readServer(Jdbc.connect(spec, dataSource)),
+        PostgresSource::daemon);
+    AtomicInteger tables = new AtomicInteger(); // for the progress total; 0 until the estimates are read
+    CompletableFuture<Facts> facts = server.thenApplyAsync(srv -> {
+      try {
+        Facts f = readFacts(srv.connection());
+        tables.set(f.tables().size());
+        return f;
+      } finally {
+        closeQuietly(srv.connection()); // not held while pg_dump runs
+      }
+    }, PostgresSource::daemon);
+    // the facts stage closes the connection whatever happens to the dump
+    PgTool pgDump = PgTool.choiceWithoutVersion("pg_dump", binDir).orElse(null);
+    Runnable checkServer;
+    if (pgDump == null) {
+      pgDump = choosePgDump(join(server), binDir);
+      checkServer = () -> {};
+    } else {
+      // the same choice, or the error naming both versions when the server is newer than every pg_dump
+      checkServer = () -> choosePgDump(join(server), binDir);
+    }
+    List<String> args = dumpArguments(null);
+    Secret password = spec.password();
+    Path tmp = session.temporaryDirectory();
+    try (PasswordFile pass = password == null ? null : PasswordFile.create(tmp, password)) {
+      Map<String, String> env = new LinkedHashMap<>(spec.libpqEnvironment());
+      if (pass != null) {
+        env.put("PGPASSFILE", pass.path().toString());
+      }
+      dumpStream(session, pgDump, args, env, password, tables, checkServer);
+    }
+    Server srv = join(server);
+    for (Map.Entry<String, String> e : srv.meta().entrySet()) {
+      session.putMetadata(e.getKey(), e.getValue());
+    }
+    putToolMetadata(session, pgDump, args);
+    for (Map.Entry<String, String> e : join(facts).meta().entrySet()) {
+      session.putMetadata(e.getKey(), e.getValue());
+    }
+  }
+
+  /**
+   * The path taken when pg_dump must follow the connection: exact row counts come from a snapshot exported before
+   * pg_dump starts, and a directory-format dump commits parts while it runs, so its pg_dump is checked first.
+   */
+  private void backupInOrder(BackupSession session, @Nullable Path binDir, boolean countRows) throws IOException {
     Connection c = Jdbc.connect(spec, dataSource);
     CompletableFuture<Facts> later = null;
     try {
-      Map<String, String> meta = new LinkedHashMap<>();
-      int versionNum;
-      try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT current_setting('server_version'),"
-          + " current_setting('server_version_num')::int, current_database(), current_setting('server_encoding')")) {
-        rs.next();
-        meta.put("postgres.serverVersion", rs.getString(1));
-        versionNum = rs.getInt(2);
-        meta.put("postgres.serverVersionNum", Integer.toString(versionNum));
-        meta.put("postgres.database", rs.getString(3));
-        meta.put("postgres.encoding", rs.getString(4));
-      } catch (SQLException e) {
-        throw Jdbc.translate(e, "cannot read server facts from " + spec.redacted());
-      }
-      String serverVersion = meta.get("postgres.serverVersion");
-      PgTool pgDump = PgTool.find("pg_dump", PgTool.majorOf(versionNum), "the server (PostgreSQL " + serverVersion
-          + " at " + spec.redacted() + ")", binDir);
-      meta.put("postgres.pgDumpVersion", pgDump.version());
-      meta.put("postgres.pgDumpMajor", Integer.toString(pgDump.major()));
-      meta.put("postgres.format", format);
+      Server srv = readServer(c);
+      PgTool pgDump = choosePgDump(srv, binDir);
       String snapshot = null;
       List<String> estimated = List.of();
       AtomicInteger tables = new AtomicInteger(); // for the progress total; 0 until the estimates are read
+      Map<String, String> meta = new LinkedHashMap<>(srv.meta());
       if (countRows) {
         // exact counts come from the snapshot pg_dump will use, so everything is read before pg_dump starts
         Facts facts = readFacts(c);
@@ -194,7 +234,7 @@ public final class PostgresSource implements BackupSource {
         }
       } else {
         // the database size, the row estimates and the table dependencies only go into the manifest: they are read
-        // while pg_dump runs (pg_dump starts about 0.1 s sooner); a failure fails the backup all the same
+        // while pg_dump runs; a failure fails the backup all the same
         later = CompletableFuture.supplyAsync(() -> {
           try {
             Facts f = readFacts(c);
@@ -207,11 +247,11 @@ public final class PostgresSource implements BackupSource {
       }
 
       List<String> args = dumpArguments(snapshot);
-      meta.put("postgres.options", String.join(" ", args));
       Secret password = spec.password();
       for (Map.Entry<String, String> e : meta.entrySet()) {
         session.putMetadata(e.getKey(), e.getValue());
       }
+      putToolMetadata(session, pgDump, args);
       if (countRows) {
         Map<String, Long> counts = countRows(c, estimated, session);
         session.putMetadata("postgres.rowCounts", Jdbc.encodeCounts(counts));
@@ -225,7 +265,7 @@ public final class PostgresSource implements BackupSource {
         if (format.equals("directory")) {
           dumpDirectory(session, pgDump, args, env, password, tmp, tables);
         } else {
-          dumpStream(session, pgDump, args, env, password, tables);
+          dumpStream(session, pgDump, args, env, password, tables, () -> {});
         }
       }
       if (later != null) {
@@ -238,6 +278,41 @@ public final class PostgresSource implements BackupSource {
         closeQuietly(c); // with countRows the snapshot transaction only had to outlive pg_dump's start
       }
     }
+  }
+
+  /** The server's version, database and encoding, read over a connection that stays open for the facts. */
+  private record Server(Connection connection, Map<String, String> meta, int versionNum) {}
+
+  private Server readServer(Connection c) {
+    Map<String, String> meta = new LinkedHashMap<>();
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT current_setting('server_version'),"
+        + " current_setting('server_version_num')::int, current_database(), current_setting('server_encoding')")) {
+      rs.next();
+      meta.put("postgres.serverVersion", rs.getString(1));
+      int versionNum = rs.getInt(2);
+      meta.put("postgres.serverVersionNum", Integer.toString(versionNum));
+      meta.put("postgres.database", rs.getString(3));
+      meta.put("postgres.encoding", rs.getString(4));
+      return new Server(c, meta, versionNum);
+    } catch (SQLException e) {
+      closeQuietly(c);
+      throw Jdbc.translate(e, "cannot read server facts from " + spec.redacted());
+    } catch (RuntimeException | Error e) {
+      closeQuietly(c);
+      throw e;
+    }
+  }
+
+  private PgTool choosePgDump(Server srv, @Nullable Path binDir) {
+    return PgTool.find("pg_dump", PgTool.majorOf(srv.versionNum()), "the server (PostgreSQL "
+        + srv.meta().get("postgres.serverVersion") + " at " + spec.redacted() + ")", binDir);
+  }
+
+  private void putToolMetadata(BackupSession session, PgTool pgDump, List<String> args) {
+    session.putMetadata("postgres.pgDumpVersion", pgDump.version());
+    session.putMetadata("postgres.pgDumpMajor", Integer.toString(pgDump.major()));
+    session.putMetadata("postgres.format", format);
+    session.putMetadata("postgres.options", String.join(" ", args));
   }
 
   private static void closeQuietly(Connection c) {
@@ -274,7 +349,7 @@ public final class PostgresSource implements BackupSource {
     return new Facts(meta, List.copyOf(estimates.keySet()));
   }
 
-  private static Facts join(CompletableFuture<Facts> f) {
+  private static <T> T join(CompletableFuture<T> f) {
     try {
       return f.join();
     } catch (CompletionException e) {
@@ -351,8 +426,13 @@ public final class PostgresSource implements BackupSource {
     return a;
   }
 
+  /**
+   * Streams pg_dump's output into one part. {@code checkServer} throws when the connection to the server failed or
+   * the server is too new for this pg_dump; it runs before the part is committed and, when pg_dump failed, before
+   * pg_dump's error is reported, so that the clearer error wins.
+   */
   private void dumpStream(BackupSession session, PgTool pgDump, List<String> args, Map<String, String> env,
-      @Nullable Secret password, AtomicInteger tables) throws IOException {
+      @Nullable Secret password, AtomicInteger tables, Runnable checkServer) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(pgDump.path().toString());
     cmd.addAll(args);
@@ -372,6 +452,7 @@ public final class PostgresSource implements BackupSource {
           if (e instanceof CancelledException || session.cancellation().isCancelled()) {
             throw new CancelledException("backup of " + spec.redacted() + " cancelled; pg_dump stopped");
           }
+          preferServerError(checkServer, e);
           if (e instanceof SourceException) {
             throw new SourceException(e.getMessage() + "\n" + child.describeExit(rc), e);
           }
@@ -380,16 +461,29 @@ public final class PostgresSource implements BackupSource {
         int rc = child.waitFor();
         session.cancellation().throwIfCancelled();
         if (rc != 0) {
-          throw new SourceException("pg_dump of " + spec.redacted() + " failed, nothing was committed: "
-              + child.describeExit(rc));
+          SourceException failed = new SourceException("pg_dump of " + spec.redacted() + " failed, nothing was"
+              + " committed: " + child.describeExit(rc));
+          preferServerError(checkServer, failed);
+          throw failed;
         }
         if (bytes == 0) {
           throw new SourceException("pg_dump of " + spec.redacted() + " produced no output: "
               + child.describeExit(rc));
         }
+        checkServer.run();
         part.commit();
       }
       session.putMetadata("postgres.tablesDumped", Integer.toString(tablesDone.get()));
+    }
+  }
+
+  /** Runs {@code checkServer}; its error, if any, is thrown with pg_dump's {@code failure} attached. */
+  private static void preferServerError(Runnable checkServer, Exception failure) {
+    try {
+      checkServer.run();
+    } catch (RuntimeException serverError) {
+      serverError.addSuppressed(failure);
+      throw serverError;
     }
   }
 

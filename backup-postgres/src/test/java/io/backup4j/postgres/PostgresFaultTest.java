@@ -161,6 +161,82 @@ class PostgresFaultTest {
     }
   }
 
+  /** The pg_dump children of this JVM that are running now. */
+  private static List<ProcessHandle> runningPgDumps() {
+    return ProcessHandle.current().descendants()
+        .filter(p -> p.info().command().map(c -> c.endsWith("pg_dump")).orElse(false))
+        .filter(ProcessHandle::isAlive).toList();
+  }
+
+  /** A pgjdbc data source for {@link #DB} whose connections are handed out only once {@code gate} returns. */
+  private org.postgresql.ds.PGSimpleDataSource gatedDataSource(java.util.concurrent.Callable<Void> gate) {
+    org.postgresql.ds.PGSimpleDataSource ds = new org.postgresql.ds.PGSimpleDataSource() {
+      @Override
+      public java.sql.Connection getConnection() throws java.sql.SQLException {
+        try {
+          gate.call();
+        } catch (java.sql.SQLException e) {
+          throw e;
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+        return super.getConnection();
+      }
+    };
+    ds.setServerNames(new String[] {pg.host()});
+    ds.setPortNumbers(new int[] {pg.port()});
+    ds.setDatabaseName(DB);
+    ds.setUser(EmbeddedPostgresServer.USER);
+    ds.setPassword(pg.password());
+    return ds;
+  }
+
+  @Test
+  void pgDumpStartsWhileTheServerIsAskedForItsVersionAndTheBackupRestores(@TempDir Path repo) throws Exception {
+    // the version query's connection is given out only once pg_dump runs: a source that connected first would wait
+    // here until the deadline and fail the test
+    AtomicBoolean pgDumpWasRunning = new AtomicBoolean();
+    org.postgresql.ds.PGSimpleDataSource ds = gatedDataSource(() -> {
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+      while (runningPgDumps().isEmpty() && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+      pgDumpWasRunning.set(!runningPgDumps().isEmpty());
+      return null;
+    });
+    try (Backups b = PgTestSupport.backups(repo)) {
+      var m = b.backup(BackupJob.builder().source(PostgresSource.builder().dataSource(ds).build()).build());
+      assertThat(pgDumpWasRunning).as("pg_dump ran before the connection was made").isTrue();
+      // what the connection reads still reaches the manifest
+      assertThat(m.sourceMetadata()).containsKeys("postgres.serverVersion", "postgres.databaseSize",
+          "postgres.rowEstimates", "postgres.pgDumpVersion");
+      String db = PgTestSupport.uniqueDb("speculative");
+      b.restore(m.id(), io.backup4j.core.RestoreJob.builder(pg.uri(db)).option("create", "true").build());
+      assertThat(io.backup4j.testkit.postgres.DatabaseFingerprint.tableDigests(pg, db, null))
+          .isEqualTo(io.backup4j.testkit.postgres.DatabaseFingerprint.tableDigests(pg, DB, null));
+    }
+  }
+
+  @Test
+  void aConnectionThatFailsAfterPgDumpFinishedStillFailsTheBackup(@TempDir Path repo) throws IOException {
+    // pg_dump succeeds, the server's version was never read: nothing may be committed
+    AtomicBoolean pgDumpWasRunning = new AtomicBoolean();
+    org.postgresql.ds.PGSimpleDataSource ds = gatedDataSource(() -> {
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+      while (runningPgDumps().isEmpty() && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+      pgDumpWasRunning.set(!runningPgDumps().isEmpty());
+      while (!runningPgDumps().isEmpty() && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+      throw new java.sql.SQLException("the connection broke (simulated)", "08006");
+    });
+    assertBackupFails(repo, BackupJob.builder().source(PostgresSource.builder().dataSource(ds).build()).build(),
+        SourceException.class, "the connection broke (simulated)");
+    assertThat(pgDumpWasRunning).isTrue();
+  }
+
   @Test
   void compressedEncryptedBackupRestoresWithTheKeyAndAWrongKeyRestoresNothing(@TempDir Path repo, @TempDir Path keys)
       throws Exception {

@@ -12,7 +12,10 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A server newer than every installed pg_dump is refused before pg_dump starts, naming both versions and the fix. */
+/**
+ * A server newer than every installed pg_dump is refused before anything is dumped or committed, naming both versions
+ * and the fix (pg_dump may already have started while the version was read: it aborts on such a server itself).
+ */
 class VersionMismatchTest {
   @Test
   void serverNewerThanPgDumpFailsBeforeDumpingWithBothVersionsAndTheFix(@TempDir Path repo) throws Exception {
