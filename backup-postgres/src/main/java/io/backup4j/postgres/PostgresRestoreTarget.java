@@ -1079,6 +1079,7 @@ final class PostgresRestoreTarget implements RestoreTarget {
                   childClosedInput = true; // finished early or failed: the exit code decides below
                 }
               }
+              chunks.recycle(held); // written (or dropped): the reader may fill it again
               held = next;
             }
           } catch (IOException | RuntimeException e) {

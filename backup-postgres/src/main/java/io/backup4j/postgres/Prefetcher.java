@@ -16,20 +16,31 @@ import org.jspecify.annotations.Nullable;
  * is bounded by {@code depth} chunks. An exception of the reader, including the {@link io.backup4j.api.IntegrityException}
  * a part stream throws instead of returning end-of-stream, is rethrown by {@link #next()} in order, after the
  * chunks read before it.
+ *
+ * <p>Chunks handed back with {@link #recycle} are filled again instead of fresh arrays: a fresh JVM spent about
+ * 0.9 CPU-s of a 581 MB restore zeroing new 128 KiB arrays and faulting in the heap pages under them.
  */
 final class Prefetcher implements AutoCloseable {
   private static final byte[] EOF = new byte[0];
 
   private final BlockingQueue<Object> queue;
+  private final BlockingQueue<byte[]> free;
+  private final int chunkSize;
   private final Thread thread;
   private volatile boolean closed;
 
   Prefetcher(InputStream in, int chunkSize, int depth, String name) {
     this.queue = new ArrayBlockingQueue<>(depth);
+    // the queue, the reader's chunk and the two the consumer may hold
+    this.free = new ArrayBlockingQueue<>(depth + 3);
+    this.chunkSize = chunkSize;
     this.thread = new Thread(() -> {
       try {
         while (!closed) {
-          byte[] buf = new byte[chunkSize];
+          byte[] buf = free.poll();
+          if (buf == null) {
+            buf = new byte[chunkSize];
+          }
           int n = in.readNBytes(buf, 0, chunkSize);
           if (n == 0) {
             put(EOF);
@@ -86,6 +97,16 @@ final class Prefetcher implements AutoCloseable {
       throw e;
     }
     return (byte[]) o;
+  }
+
+  /**
+   * Hands a chunk returned by {@link #next()} back for reuse; the caller must not touch it afterwards. Optional: a
+   * chunk not handed back is left to the garbage collector.
+   */
+  void recycle(byte[] chunk) {
+    if (chunk.length == chunkSize) {
+      free.offer(chunk); // a full pool drops it
+    }
   }
 
   /**
