@@ -819,8 +819,9 @@ final class PostgresRestoreTarget implements RestoreTarget {
 
   /**
    * Restores a custom archive from the stream in three runs: {@code pg_restore --section=pre-data} (it reads only the
-   * archive's head, then the stream is closed), the data section written out as SQL by {@code pg_restore
-   * --section=data --file=-} and loaded over {@code jobs} connections, rows of one table in parallel, while the whole
+   * archive's head, then the stream is closed), the data section written out as SQL ({@link CustomArchive} reads it
+   * out of an uncompressed archive without large objects itself, else {@code pg_restore --section=data --file=-}) and
+   * loaded over {@code jobs} connections, rows of one table in parallel, while the whole
    * part is read and verified (its head, as far as pre-data read it, copied to a private file), and {@code pg_restore
    * --section=post-data --jobs=N} of that file (indexes, constraints, triggers; no data is read from it). Runs only
    * into a database of its own, which the caller drops if anything fails.
@@ -851,7 +852,12 @@ final class PostgresRestoreTarget implements RestoreTarget {
         connections.add(Jdbc.connect(into, null));
       }
       ParallelDataLoad load = new ParallelDataLoad(connections, session, into.redacted());
-      runWithStdin(session, data, env, PostgresSource.PART_CUSTOM, load::load, true, headCopy, headBytes);
+      CustomArchive.Head toc = select.isEmpty() ? readableHead(session) : null;
+      if (toc != null) {
+        loadDataFromArchive(session, load, headCopy, headBytes);
+      } else {
+        runWithStdin(session, data, env, PostgresSource.PART_CUSTOM, load::load, true, headCopy, headBytes);
+      }
       // a data section that loaded no table although the backup recorded rows would be a silent loss: refuse it
       if (load.tablesLoaded() == 0 && recordedRows(session.manifest().sourceMetadata()) > 0) {
         throw new IntegrityException("the archive's data section, as pg_restore wrote it out, held no table data,"
@@ -876,6 +882,59 @@ final class PostgresRestoreTarget implements RestoreTarget {
       runWithStdin(session, post, env, null);
     } finally {
       Files.deleteIfExists(head);
+    }
+  }
+
+  /**
+   * The archive's table of contents if {@link CustomArchive} can write out its data section itself (no pg_restore
+   * needed for it); null if not, or if the head cannot be read (the pg_restore run then reports what is wrong). Reads
+   * only the head of the part, which is verified later, when the data run reads the whole part.
+   */
+  private static CustomArchive.@Nullable Head readableHead(RestoreSession session) throws IOException {
+    try (InputStream in = new java.io.BufferedInputStream(session.openPart(PostgresSource.PART_CUSTOM), 64 * 1024)) {
+      return CustomArchive.readHead(in);
+    } catch (CustomArchive.Unsupported | IOException | RuntimeException notHere) {
+      return null; // pg_restore writes the data section out, equally right, one process more
+    }
+  }
+
+  /**
+   * Reads the whole part (verified at its end), its first {@code headBytes} copied to {@code headCopy}, and loads
+   * its data section, as {@link CustomArchive} writes it out, through {@code load}.
+   */
+  private static void loadDataFromArchive(RestoreSession session, ParallelDataLoad load, OutputStream headCopy,
+      long headBytes) throws IOException {
+    try (InputStream part = session.openPart(PostgresSource.PART_CUSTOM);
+        Prefetcher chunks = new Prefetcher(part, 128 * 1024, 8, "backup4j-archive-read")) {
+      InputStream in = new java.io.BufferedInputStream(new java.io.FilterInputStream(chunks.asStream()) {
+        private long headLeft = headBytes;
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+          int n = super.read(b, off, len);
+          if (n > 0 && headLeft > 0) {
+            int h = (int) Math.min(headLeft, n);
+            headCopy.write(b, off, h);
+            headLeft -= h;
+          }
+          return n;
+        }
+
+        @Override
+        public int read() throws IOException {
+          byte[] one = new byte[1];
+          int n = read(one, 0, 1);
+          return n < 0 ? -1 : one[0] & 0xff;
+        }
+      }, 64 * 1024);
+      CustomArchive.Head head;
+      try {
+        head = CustomArchive.readHead(in);
+      } catch (CustomArchive.Unsupported e) {
+        // it was readable a moment ago: the part changed under us
+        throw new IntegrityException("the archive's table of contents changed between two reads: " + e.getMessage());
+      }
+      load.load(CustomArchive.dataScript(head, in));
     }
   }
 

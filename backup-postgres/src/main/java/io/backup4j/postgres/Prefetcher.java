@@ -110,6 +110,43 @@ final class Prefetcher implements AutoCloseable {
   }
 
   /**
+   * The chunks as one stream, each handed back for reuse once read: for a consumer that reads rather than writes
+   * whole chunks. Closing it does not close the prefetcher.
+   */
+  InputStream asStream() {
+    return new InputStream() {
+      private byte @Nullable [] chunk = new byte[0];
+      private int pos;
+
+      @Override
+      public int read() throws IOException {
+        byte[] one = new byte[1];
+        int n = read(one, 0, 1);
+        return n < 0 ? -1 : one[0] & 0xff;
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        if (len == 0) {
+          return 0;
+        }
+        while (chunk != null && pos == chunk.length) {
+          recycle(chunk);
+          chunk = next();
+          pos = 0;
+        }
+        if (chunk == null) {
+          return -1;
+        }
+        int n = Math.min(len, chunk.length - pos);
+        System.arraycopy(chunk, pos, b, off, n);
+        pos += n;
+        return n;
+      }
+    };
+  }
+
+  /**
    * Stops the reader and waits for it (at most 30 s), so that the stream it reads can be closed next without racing
    * a read in flight (a native decoder refuses to close while in use).
    */

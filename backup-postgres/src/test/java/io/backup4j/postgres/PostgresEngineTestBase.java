@@ -172,6 +172,33 @@ abstract class PostgresEngineTestBase {
   }
 
   @Test
+  void parallelRestoreOfAnArchiveWithoutLargeObjectsReadsItsDataWithoutPgRestore() throws Exception {
+    // without large objects the data section is read out of the archive by backup4j itself (CustomArchive): no
+    // pg_restore --section=data runs, and schema, rows and sequences come out as they went in
+    String db = PgTestSupport.uniqueDb("archive_read");
+    List<BackupEvent> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.atomic.AtomicInteger dataRunsSeen = new java.util.concurrent.atomic.AtomicInteger();
+    try (Backups b = Backups.builder().repository(repo.toUri().toString()).listener(e -> {
+      seen.add(e);
+      if (e instanceof BackupEvent.SourceProgress p && p.unit().equals("tables loaded")) {
+        dataRunsSeen.addAndGet((int) ProcessHandle.current().descendants()
+            .filter(h -> h.info().commandLine().orElse("").contains("--section=data")).count());
+      }
+    }).build()) {
+      Manifest m = b.backup(BackupJob.builder().source(pg.uri(SOURCE)).sourceOption("pgDumpArgs", "--no-blobs")
+          .build());
+      b.restore(m.id(), RestoreJob.builder(pg.uri(db)).option("create", "true").option("jobs", "2").build());
+    }
+    DatabaseFingerprint restored = DatabaseFingerprint.of(pg, db, pgDump);
+    assertThat(restored.schema()).isEqualTo(sourceFingerprint.schema());
+    assertThat(restored.tables()).isEqualTo(sourceFingerprint.tables());
+    assertThat(restored.sequences()).isEqualTo(sourceFingerprint.sequences());
+    assertThat(seen).anySatisfy(e -> assertThat(e).isInstanceOfSatisfying(BackupEvent.SourceProgress.class,
+        p -> assertThat(p.unit()).isEqualTo("tables loaded")));
+    assertThat(dataRunsSeen).as("pg_restore --section=data processes while tables loaded").hasValue(0);
+  }
+
+  @Test
   void selectedTablesRestoreIntoStagingHoldsExactlyThoseTables() throws Exception {
     String db = PgTestSupport.uniqueDb("tables");
     restore(fullBackup, db, Map.of("create", "true", "tables", "app.measurements,app.events",
