@@ -883,7 +883,8 @@ final class PostgresRestoreTarget implements RestoreTarget {
         }
       }
       ParallelDataLoad load = new ParallelDataLoad(connections, session, into.redacted());
-      CustomArchive.Head toc = select.isEmpty() ? readableHead(session) : null;
+      // --no-owner and --no-privileges change nothing in a data section; a schema selection does
+      CustomArchive.Head toc = schemas.isEmpty() ? readableHead(session) : null;
       if (toc != null) {
         loadDataFromArchive(session, load, headCopy, headBytes);
       } else {
