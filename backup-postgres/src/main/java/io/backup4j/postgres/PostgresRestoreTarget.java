@@ -892,7 +892,7 @@ final class PostgresRestoreTarget implements RestoreTarget {
       }
       // a data section that loaded no table although the backup recorded rows would be a silent loss: refuse it
       if (load.tablesLoaded() == 0 && recordedRows(session.manifest().sourceMetadata()) > 0) {
-        throw new IntegrityException("the archive's data section, as pg_restore wrote it out, held no table data,"
+        throw new IntegrityException("the archive's data section, as written out for the loader, held no table data,"
             + " although the backup recorded rows; restore it with jobs=1");
       }
     } catch (IOException | RuntimeException e) {
