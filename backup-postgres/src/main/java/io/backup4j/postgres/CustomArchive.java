@@ -46,6 +46,7 @@ final class CustomArchive {
 
   private final InputStream in;
   private int intSize;
+  private final byte[] intBuf = new byte[9];
   private int offSize;
 
   private CustomArchive(InputStream in) {
@@ -164,7 +165,7 @@ final class CustomArchive {
   }
 
   /** The script; reads the data blocks as it goes. */
-  private final class Script extends InputStream {
+  private final class Script extends BulkInputStream {
     private final Head head;
     private int next; // index of the next entry to write out
     private byte[] pending = new byte[0];
@@ -180,18 +181,21 @@ final class CustomArchive {
       pending = preamble(head).getBytes(StandardCharsets.UTF_8);
     }
 
-    @Override
-    public int read() throws IOException {
-      byte[] one = new byte[1];
-      int n = read(one, 0, 1);
-      return n < 0 ? -1 : one[0] & 0xff;
-    }
-
+    /** Fills as much of {@code b} as the script has, across rows and tables (pg_dump writes a chunk per row). */
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
-      if (len == 0) {
-        return 0;
+      int total = 0;
+      while (total < len) {
+        int n = readSome(b, off + total, len - total);
+        if (n < 0) {
+          break;
+        }
+        total += n;
       }
+      return total == 0 && len > 0 ? -1 : total;
+    }
+
+    private int readSome(byte[] b, int off, int len) throws IOException {
       while (true) {
         if (pendingPos < pending.length) {
           int n = Math.min(len, pending.length - pendingPos);
@@ -322,12 +326,15 @@ final class CustomArchive {
 
   /** pg_dump's integer: a sign byte, then {@code intSize} bytes, least significant first. */
   private long readInt() throws IOException {
-    int sign = readByte();
+    // one read for the whole integer: one per row in the data section
+    if (in.readNBytes(intBuf, 0, 1 + intSize) != 1 + intSize) {
+      throw new EOFException("the archive ends early");
+    }
     long v = 0;
     for (int i = 0; i < intSize; i++) {
-      v |= (long) readByte() << (8 * i);
+      v |= (long) (intBuf[1 + i] & 0xff) << (8 * i);
     }
-    return sign != 0 ? -v : v;
+    return intBuf[0] != 0 ? -v : v;
   }
 
   private @Nullable String readStr() throws IOException {

@@ -47,10 +47,7 @@ record PgTool(Path path, String version, int major, int minor) {
    * @throws ConfigurationException naming the versions found, the version needed and the fix
    */
   static PgTool find(String name, int minMajor, String what, @Nullable Path binDir) {
-    List<PgTool> found = new ArrayList<>();
-    for (CompletableFuture<Optional<PgTool>> probe : probes(name, binDir)) {
-      probe.join().ifPresent(found::add);
-    }
+    List<PgTool> found = found(name, binDir);
     Optional<PgTool> best = found.stream().filter(t -> t.major >= minMajor).min(PREFERRED);
     if (best.isPresent()) {
       return best.get();
@@ -69,6 +66,15 @@ record PgTool(Path path, String version, int major, int minor) {
         + " server or archive); " + fix);
   }
 
+  /** The candidates that answered their version probe, in the order of the directories searched. */
+  private static List<PgTool> found(String name, @Nullable Path binDir) {
+    List<PgTool> found = new ArrayList<>();
+    for (CompletableFuture<Optional<PgTool>> probe : probes(name, binDir)) {
+      probe.join().ifPresent(found::add);
+    }
+    return found;
+  }
+
   /** {@link #find}'s order among the tools new enough: the oldest major, of that the newest minor. */
   private static final Comparator<PgTool> PREFERRED =
       Comparator.comparingInt(PgTool::major).thenComparing(Comparator.comparingInt(PgTool::minor).reversed());
@@ -79,10 +85,7 @@ record PgTool(Path path, String version, int major, int minor) {
    * or their majors differ; then only {@link #find} with the version decides.
    */
   static Optional<PgTool> choiceWithoutVersion(String name, @Nullable Path binDir) {
-    List<PgTool> found = new ArrayList<>();
-    for (CompletableFuture<Optional<PgTool>> probe : probes(name, binDir)) {
-      probe.join().ifPresent(found::add);
-    }
+    List<PgTool> found = found(name, binDir);
     if (found.stream().map(PgTool::major).distinct().count() != 1) {
       return Optional.empty();
     }

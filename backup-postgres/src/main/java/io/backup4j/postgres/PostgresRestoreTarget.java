@@ -884,8 +884,7 @@ final class PostgresRestoreTarget implements RestoreTarget {
       }
       ParallelDataLoad load = new ParallelDataLoad(connections, session, into.redacted());
       // --no-owner and --no-privileges change nothing in a data section; a schema selection does
-      CustomArchive.Head toc = schemas.isEmpty() ? readableHead(session) : null;
-      if (toc != null) {
+      if (schemas.isEmpty() && readableInJava(session)) {
         loadDataFromArchive(session, load, headCopy, headBytes);
       } else {
         runWithStdin(session, data, env, PostgresSource.PART_CUSTOM, load::load, true, headCopy, headBytes);
@@ -918,15 +917,16 @@ final class PostgresRestoreTarget implements RestoreTarget {
   }
 
   /**
-   * The archive's table of contents if {@link CustomArchive} can write out its data section itself (no pg_restore
-   * needed for it); null if not, or if the head cannot be read (the pg_restore run then reports what is wrong). Reads
-   * only the head of the part, which is verified later, when the data run reads the whole part.
+   * Whether {@link CustomArchive} can write out the archive's data section itself (no pg_restore needed for it);
+   * false if not, or if the head cannot be read (the pg_restore run then reports what is wrong). Reads only the head
+   * of the part, which is verified later, when the data run reads the whole part.
    */
-  private static CustomArchive.@Nullable Head readableHead(RestoreSession session) throws IOException {
+  private static boolean readableInJava(RestoreSession session) {
     try (InputStream in = new java.io.BufferedInputStream(session.openPart(PostgresSource.PART_CUSTOM), 64 * 1024)) {
-      return CustomArchive.readHead(in);
+      CustomArchive.readHead(in);
+      return true;
     } catch (CustomArchive.Unsupported | IOException | RuntimeException notHere) {
-      return null; // pg_restore writes the data section out, equally right, one process more
+      return false; // pg_restore writes the data section out, equally right, one process more
     }
   }
 
@@ -938,12 +938,13 @@ final class PostgresRestoreTarget implements RestoreTarget {
       long headBytes) throws IOException {
     try (InputStream part = session.openPart(PostgresSource.PART_CUSTOM);
         Prefetcher chunks = new Prefetcher(part, 128 * 1024, 8, "backup4j-archive-read")) {
-      InputStream in = new java.io.BufferedInputStream(new java.io.FilterInputStream(chunks.asStream()) {
+      InputStream chunked = chunks.asStream();
+      InputStream in = new BulkInputStream() {
         private long headLeft = headBytes;
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
-          int n = super.read(b, off, len);
+          int n = chunked.read(b, off, len);
           if (n > 0 && headLeft > 0) {
             int h = (int) Math.min(headLeft, n);
             headCopy.write(b, off, h);
@@ -951,14 +952,7 @@ final class PostgresRestoreTarget implements RestoreTarget {
           }
           return n;
         }
-
-        @Override
-        public int read() throws IOException {
-          byte[] one = new byte[1];
-          int n = read(one, 0, 1);
-          return n < 0 ? -1 : one[0] & 0xff;
-        }
-      }, 64 * 1024);
+      };
       CustomArchive.Head head;
       try {
         head = CustomArchive.readHead(in);

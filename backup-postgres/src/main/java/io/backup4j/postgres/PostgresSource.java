@@ -162,16 +162,9 @@ public final class PostgresSource implements BackupSource {
     CompletableFuture<Server> server = CompletableFuture.supplyAsync(() -> readServer(Jdbc.connect(spec, dataSource)),
         PostgresSource::daemon);
     AtomicInteger tables = new AtomicInteger(); // for the progress total; 0 until the estimates are read
-    CompletableFuture<Facts> facts = server.thenApplyAsync(srv -> {
-      try {
-        Facts f = readFacts(srv.connection());
-        tables.set(f.tables().size());
-        return f;
-      } finally {
-        closeQuietly(srv.connection()); // not held while pg_dump runs
-      }
-    }, PostgresSource::daemon);
     // the facts stage closes the connection whatever happens to the dump
+    CompletableFuture<Facts> facts = server.thenApplyAsync(srv -> factsThenClose(srv.connection(), tables),
+        PostgresSource::daemon);
     PgTool pgDump = PgTool.choiceWithoutVersion("pg_dump", binDir).orElse(null);
     Runnable checkServer;
     if (pgDump == null) {
@@ -182,23 +175,10 @@ public final class PostgresSource implements BackupSource {
       checkServer = () -> choosePgDump(join(server), binDir);
     }
     List<String> args = dumpArguments(null);
-    Secret password = spec.password();
-    Path tmp = session.temporaryDirectory();
-    try (PasswordFile pass = password == null ? null : PasswordFile.create(tmp, password)) {
-      Map<String, String> env = new LinkedHashMap<>(spec.libpqEnvironment());
-      if (pass != null) {
-        env.put("PGPASSFILE", pass.path().toString());
-      }
-      dumpStream(session, pgDump, args, env, password, tables, checkServer);
-    }
-    Server srv = join(server);
-    for (Map.Entry<String, String> e : srv.meta().entrySet()) {
-      session.putMetadata(e.getKey(), e.getValue());
-    }
+    dump(session, pgDump, args, tables, checkServer);
+    putAll(session, join(server).meta());
     putToolMetadata(session, pgDump, args);
-    for (Map.Entry<String, String> e : join(facts).meta().entrySet()) {
-      session.putMetadata(e.getKey(), e.getValue());
-    }
+    putAll(session, join(facts).meta());
   }
 
   /**
@@ -235,43 +215,19 @@ public final class PostgresSource implements BackupSource {
       } else {
         // the database size, the row estimates and the table dependencies only go into the manifest: they are read
         // while pg_dump runs; a failure fails the backup all the same
-        later = CompletableFuture.supplyAsync(() -> {
-          try {
-            Facts f = readFacts(c);
-            tables.set(f.tables().size());
-            return f;
-          } finally {
-            closeQuietly(c); // not held while pg_dump runs
-          }
-        }, PostgresSource::daemon);
+        later = CompletableFuture.supplyAsync(() -> factsThenClose(c, tables), PostgresSource::daemon);
       }
 
       List<String> args = dumpArguments(snapshot);
-      Secret password = spec.password();
-      for (Map.Entry<String, String> e : meta.entrySet()) {
-        session.putMetadata(e.getKey(), e.getValue());
-      }
+      putAll(session, meta);
       putToolMetadata(session, pgDump, args);
       if (countRows) {
         Map<String, Long> counts = countRows(c, estimated, session);
         session.putMetadata("postgres.rowCounts", Jdbc.encodeCounts(counts));
       }
-      Path tmp = session.temporaryDirectory();
-      try (PasswordFile pass = password == null ? null : PasswordFile.create(tmp, password)) {
-        Map<String, String> env = new LinkedHashMap<>(spec.libpqEnvironment());
-        if (pass != null) {
-          env.put("PGPASSFILE", pass.path().toString());
-        }
-        if (format.equals("directory")) {
-          dumpDirectory(session, pgDump, args, env, password, tmp, tables);
-        } else {
-          dumpStream(session, pgDump, args, env, password, tables, () -> {});
-        }
-      }
+      dump(session, pgDump, args, tables, () -> {});
       if (later != null) {
-        for (Map.Entry<String, String> e : join(later).meta().entrySet()) {
-          session.putMetadata(e.getKey(), e.getValue());
-        }
+        putAll(session, join(later).meta());
       }
     } finally {
       if (later == null) {
@@ -306,6 +262,44 @@ public final class PostgresSource implements BackupSource {
   private PgTool choosePgDump(Server srv, @Nullable Path binDir) {
     return PgTool.find("pg_dump", PgTool.majorOf(srv.versionNum()), "the server (PostgreSQL "
         + srv.meta().get("postgres.serverVersion") + " at " + spec.redacted() + ")", binDir);
+  }
+
+  /**
+   * Runs pg_dump in this source's format, its password (if any) in a 0600 passfile of the session's temporary
+   * directory; {@code checkServer} as for {@link #dumpStream}.
+   */
+  private void dump(BackupSession session, PgTool pgDump, List<String> args, AtomicInteger tables,
+      Runnable checkServer) throws IOException {
+    Secret password = spec.password();
+    Path tmp = session.temporaryDirectory();
+    try (PasswordFile pass = password == null ? null : PasswordFile.create(tmp, password)) {
+      Map<String, String> env = new LinkedHashMap<>(spec.libpqEnvironment());
+      if (pass != null) {
+        env.put("PGPASSFILE", pass.path().toString());
+      }
+      if (format.equals("directory")) {
+        dumpDirectory(session, pgDump, args, env, password, tmp, tables);
+      } else {
+        dumpStream(session, pgDump, args, env, password, tables, checkServer);
+      }
+    }
+  }
+
+  /** The facts, with the progress total set from them; the connection is closed either way. */
+  private Facts factsThenClose(Connection c, AtomicInteger tables) {
+    try {
+      Facts f = readFacts(c);
+      tables.set(f.tables().size());
+      return f;
+    } finally {
+      closeQuietly(c); // not held while pg_dump runs
+    }
+  }
+
+  private static void putAll(BackupSession session, Map<String, String> meta) {
+    for (Map.Entry<String, String> e : meta.entrySet()) {
+      session.putMetadata(e.getKey(), e.getValue());
+    }
   }
 
   private void putToolMetadata(BackupSession session, PgTool pgDump, List<String> args) {

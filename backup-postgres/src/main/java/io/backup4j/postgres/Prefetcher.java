@@ -114,16 +114,9 @@ final class Prefetcher implements AutoCloseable {
    * whole chunks. Closing it does not close the prefetcher.
    */
   InputStream asStream() {
-    return new InputStream() {
+    return new BulkInputStream() {
       private byte @Nullable [] chunk = new byte[0];
       private int pos;
-
-      @Override
-      public int read() throws IOException {
-        byte[] one = new byte[1];
-        int n = read(one, 0, 1);
-        return n < 0 ? -1 : one[0] & 0xff;
-      }
 
       @Override
       public int read(byte[] b, int off, int len) throws IOException {

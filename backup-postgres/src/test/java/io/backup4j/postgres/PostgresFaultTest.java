@@ -168,6 +168,22 @@ class PostgresFaultTest {
         .filter(ProcessHandle::isAlive).toList();
   }
 
+  private static long deadlineIn(int seconds) {
+    return System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(seconds);
+  }
+
+  /** Polls {@code condition} every 5 ms until it holds or the deadline passed; whether it held. */
+  private static boolean waitUntil(java.util.function.BooleanSupplier condition, long deadline)
+      throws InterruptedException {
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() >= deadline) {
+        return false;
+      }
+      Thread.sleep(5);
+    }
+    return true;
+  }
+
   /** A pgjdbc data source for {@link #DB} whose connections are handed out only once {@code gate} returns. */
   private org.postgresql.ds.PGSimpleDataSource gatedDataSource(java.util.concurrent.Callable<Void> gate) {
     org.postgresql.ds.PGSimpleDataSource ds = new org.postgresql.ds.PGSimpleDataSource() {
@@ -197,11 +213,7 @@ class PostgresFaultTest {
     // here until the deadline and fail the test
     AtomicBoolean pgDumpWasRunning = new AtomicBoolean();
     org.postgresql.ds.PGSimpleDataSource ds = gatedDataSource(() -> {
-      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
-      while (runningPgDumps().isEmpty() && System.nanoTime() < deadline) {
-        Thread.sleep(5);
-      }
-      pgDumpWasRunning.set(!runningPgDumps().isEmpty());
+      pgDumpWasRunning.set(waitUntil(() -> !runningPgDumps().isEmpty(), deadlineIn(20)));
       return null;
     });
     try (Backups b = PgTestSupport.backups(repo)) {
@@ -222,14 +234,9 @@ class PostgresFaultTest {
     // pg_dump succeeds, the server's version was never read: nothing may be committed
     AtomicBoolean pgDumpWasRunning = new AtomicBoolean();
     org.postgresql.ds.PGSimpleDataSource ds = gatedDataSource(() -> {
-      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
-      while (runningPgDumps().isEmpty() && System.nanoTime() < deadline) {
-        Thread.sleep(5);
-      }
-      pgDumpWasRunning.set(!runningPgDumps().isEmpty());
-      while (!runningPgDumps().isEmpty() && System.nanoTime() < deadline) {
-        Thread.sleep(5);
-      }
+      long deadline = deadlineIn(60);
+      pgDumpWasRunning.set(waitUntil(() -> !runningPgDumps().isEmpty(), deadline));
+      waitUntil(() -> runningPgDumps().isEmpty(), deadline);
       throw new java.sql.SQLException("the connection broke (simulated)", "08006");
     });
     assertBackupFails(repo, BackupJob.builder().source(PostgresSource.builder().dataSource(ds).build()).build(),
