@@ -49,14 +49,21 @@ final class ZstdDecoderInputStream extends InputStream {
     if (len == 0) {
       return 0;
     }
+    // Fills as much of b as the input already read yields, and blocks for more input only while nothing is
+    // ready: fewer, larger reads through the layers above (each part read this way crosses the verifying and
+    // decrypting streams once per call).
+    int total = 0;
     while (true) {
       if (dst.hasRemaining()) {
-        int n = Math.min(len, dst.remaining());
-        dst.get(b, off, n);
-        return n;
+        int n = Math.min(len - total, dst.remaining());
+        dst.get(b, off + total, n);
+        total += n;
+        if (total == len) {
+          return total;
+        }
       }
       if (eof) {
-        return -1;
+        return total > 0 ? total : -1;
       }
       if (src.hasRemaining() || outputMayBePending) {
         dst.clear();
@@ -67,6 +74,9 @@ final class ZstdDecoderInputStream extends InputStream {
         // A full output buffer may mean zstd holds more output that needs no further input.
         outputMayBePending = !frameDone && dst.limit() == dst.capacity();
         continue;
+      }
+      if (total > 0) {
+        return total;
       }
       if (!fill()) {
         if (!sawInput) {

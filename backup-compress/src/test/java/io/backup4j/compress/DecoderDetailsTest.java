@@ -126,4 +126,54 @@ class DecoderDetailsTest {
       out.write((v >>> (8 * i)) & 0xFF);
     }
   }
+
+  @Test
+  void zstdFillsALargeReadFromTheInputItAlreadyHasInsteadOfOneOutputBufferPerCall() throws Exception {
+    byte[] data = TestSupport.structured(4 << 20, 7);
+    byte[] encoded = TestSupport.encode(zstd, data);
+    byte[] buf = new byte[2 << 20];
+
+    try (java.io.InputStream in = zstd.decode(new java.io.ByteArrayInputStream(encoded))) {
+      int n = in.read(buf, 0, buf.length);
+
+      // one 128 KiB input buffer of 2-3x compressible rows holds more than the decoder's 128 KiB output buffer
+      assertThat(n).isGreaterThan(128 * 1024);
+      assertThat(java.util.Arrays.copyOf(buf, n)).isEqualTo(java.util.Arrays.copyOf(data, n));
+    }
+  }
+
+  @Test
+  void zstdReturnsTheBytesItHasWithoutWaitingForMoreInput() throws Exception {
+    byte[] data = TestSupport.structured(1 << 20, 8);
+    byte[] encoded = TestSupport.encode(zstd, data);
+    int first = encoded.length / 3;
+    // a pipe that has delivered the first third of the stream and has nothing more yet
+    java.io.InputStream upstream = new java.io.InputStream() {
+      private int served;
+
+      @Override
+      public int read() {
+        throw new AssertionError("single-byte read");
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) {
+        if (served > 0) {
+          throw new AssertionError("the decoder waited for more input while it had decoded bytes to return");
+        }
+        int n = Math.min(len, first);
+        System.arraycopy(encoded, 0, b, off, n);
+        served = n;
+        return n;
+      }
+    };
+
+    try (java.io.InputStream in = zstd.decode(upstream)) {
+      byte[] buf = new byte[4 << 20];
+      int n = in.read(buf, 0, buf.length);
+
+      assertThat(n).isPositive();
+      assertThat(java.util.Arrays.copyOf(buf, n)).isEqualTo(java.util.Arrays.copyOf(data, n));
+    }
+  }
 }
