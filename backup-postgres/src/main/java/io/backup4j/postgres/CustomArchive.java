@@ -157,6 +157,226 @@ final class CustomArchive {
     return new Head(version, intSize, entries);
   }
 
+  /** The size {@link #reblocked} joins a table's data blocks into. */
+  static final int REBLOCK_SIZE = 64 * 1024;
+
+  /**
+   * The archive read from {@code in}, with each table's data blocks joined into blocks of up to {@link
+   * #REBLOCK_SIZE} bytes, for a pg_restore that reads it from a pipe. pg_dump writes one block per row (a row of a
+   * few hundred bytes, with its own length in front), and pg_restore sends each block to the server as one CopyData
+   * message, which the server takes apart on its own: 3 M rows restored by pg_restore 15 from a file took 7.9 s in
+   * per-row blocks, 7.5 s in 64 KiB blocks. Block boundaries carry no meaning in the archive (a row may span two
+   * blocks, as pg_dump's compressed archives have it), so the bytes pg_restore executes are the same.
+   *
+   * <p>The header and table of contents pass unchanged. An archive {@link #readHead} does not take (compressed, large
+   * objects, versions it does not know, see the class comment) passes whole and unchanged. Nothing is read before
+   * the first read; memory is the table of contents and two buffers.
+   */
+  static InputStream reblocked(InputStream in) {
+    return new Reblocked(in);
+  }
+
+  /** See {@link #reblocked}. */
+  private static final class Reblocked extends BulkInputStream {
+    private final java.io.BufferedInputStream src;
+    private final java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
+    private boolean recording = true;
+    private int intSize;
+    private boolean started;
+    private boolean passThrough;
+    private boolean inMember;
+    private long pendingLen = -1; // a block length read that did not fit the block being joined
+    private long rawLeft; // bytes of a block larger than REBLOCK_SIZE still to copy through
+    private final byte[] ib = new byte[128 * 1024];
+    private int ip;
+    private int il;
+    private final byte[] ob = new byte[REBLOCK_SIZE + 64];
+    private byte[] cur = ob;
+    private int cpos;
+    private int clim;
+
+    Reblocked(InputStream in) {
+      this.src = new java.io.BufferedInputStream(in, 128 * 1024);
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      if (len == 0) {
+        return 0;
+      }
+      while (cpos == clim) {
+        if (!fill()) {
+          return -1;
+        }
+      }
+      int n = Math.min(len, clim - cpos);
+      System.arraycopy(cur, cpos, b, off, n);
+      cpos += n;
+      return n;
+    }
+
+    @Override
+    public void close() throws IOException {
+      src.close();
+    }
+
+    private boolean fill() throws IOException {
+      cur = ob;
+      cpos = 0;
+      clim = 0;
+      if (!started) {
+        started = true;
+        readHeadRecorded();
+        return true;
+      }
+      if (passThrough) {
+        int n = src.read(ob, 0, ob.length);
+        if (n < 0) {
+          return false;
+        }
+        clim = n;
+        return true;
+      }
+      if (rawLeft > 0) {
+        int n = (int) Math.min(rawLeft, ob.length);
+        take(ob, 0, n);
+        rawLeft -= n;
+        clim = n;
+        return true;
+      }
+      if (!inMember) {
+        if (!have(1)) {
+          return false; // the part's end, which its stream verified before saying so
+        }
+        int type = ib[ip++] & 0xff;
+        if (type != BLK_DATA) {
+          throw new IntegrityException("the archive holds a data block of type " + type + " where its table of"
+              + " contents announces table data");
+        }
+        long id = takeInt();
+        ob[clim++] = (byte) type;
+        clim = putInt(clim, id);
+        inMember = true;
+      }
+      int hdr = clim;
+      int data = hdr + 1 + intSize;
+      int end = data;
+      while (true) {
+        long len = pendingLen >= 0 ? pendingLen : takeInt();
+        pendingLen = -1;
+        if (len < 0 || len > Integer.MAX_VALUE) {
+          throw new IntegrityException("the archive holds a data block of " + len + " bytes");
+        }
+        if (len == 0) {
+          clim = end > data ? finish(hdr, end - data, end) : hdr;
+          clim = putInt(clim, 0);
+          inMember = false;
+          return true;
+        }
+        if (end - data + len <= REBLOCK_SIZE) {
+          take(ob, end, (int) len);
+          end += (int) len;
+          continue;
+        }
+        if (end > data) {
+          clim = finish(hdr, end - data, end);
+          pendingLen = len; // starts the next block
+          return true;
+        }
+        clim = putInt(hdr, len); // a block larger than REBLOCK_SIZE: its length now, its bytes copied through
+        rawLeft = len;
+        return true;
+      }
+    }
+
+    /** Reads the header and table of contents, to hand them on unchanged; an archive not taken passes whole. */
+    private void readHeadRecorded() throws IOException {
+      CustomArchive reader = new CustomArchive(new InputStream() {
+        @Override
+        public int read() throws IOException {
+          int b = src.read();
+          if (b >= 0 && recording) {
+            head.write(b);
+          }
+          return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+          int n = src.read(b, off, len);
+          if (n > 0 && recording) {
+            head.write(b, off, n);
+          }
+          return n;
+        }
+      });
+      try {
+        reader.head();
+        intSize = reader.intSize;
+      } catch (Unsupported notTaken) {
+        passThrough = true;
+      }
+      recording = false;
+      cur = head.toByteArray();
+      clim = cur.length;
+    }
+
+    /** Makes {@code n} bytes available in {@code ib} from {@code ip}; false if the input ends before them. */
+    private boolean have(int n) throws IOException {
+      if (il - ip >= n) {
+        return true;
+      }
+      System.arraycopy(ib, ip, ib, 0, il - ip);
+      il -= ip;
+      ip = 0;
+      while (il < n) {
+        int r = src.read(ib, il, ib.length - il);
+        if (r < 0) {
+          return false;
+        }
+        il += r;
+      }
+      return true;
+    }
+
+    private long takeInt() throws IOException {
+      if (!have(1 + intSize)) {
+        throw new IntegrityException("the archive ends inside its data section: it is cut short");
+      }
+      long v = 0;
+      for (int i = 0; i < intSize; i++) {
+        v |= (long) (ib[ip + 1 + i] & 0xff) << (8 * i);
+      }
+      boolean negative = ib[ip] != 0;
+      ip += 1 + intSize;
+      return negative ? -v : v;
+    }
+
+    private void take(byte[] dst, int off, int n) throws IOException {
+      int c = Math.min(n, il - ip);
+      System.arraycopy(ib, ip, dst, off, c);
+      ip += c;
+      if (n > c && src.readNBytes(dst, off + c, n - c) != n - c) {
+        throw new IntegrityException("the archive ends inside a data block: it is cut short");
+      }
+    }
+
+    /** Writes pg_dump's integer at {@code at}; returns the position after it. */
+    private int putInt(int at, long v) {
+      ob[at] = (byte) (v < 0 ? 1 : 0);
+      long a = Math.abs(v);
+      for (int i = 0; i < intSize; i++) {
+        ob[at + 1 + i] = (byte) (a >>> (8 * i));
+      }
+      return at + 1 + intSize;
+    }
+
+    private int finish(int hdr, int length, int end) {
+      putInt(hdr, length);
+      return end;
+    }
+  }
+
   private static String nonNull(@Nullable String s, String what) {
     if (s == null) {
       throw new IntegrityException("the archive's table of contents lacks " + what);

@@ -786,7 +786,8 @@ final class PostgresRestoreTarget implements RestoreTarget {
       }
       return;
     }
-    runWithStdin(session, cmd, env, PostgresSource.PART_CUSTOM);
+    // the archive in larger data blocks: pg_restore sends each as one message (see CustomArchive.reblocked)
+    runWithStdin(session, cmd, env, PostgresSource.PART_CUSTOM, null, true, null, 0, true);
   }
 
   /**
@@ -887,7 +888,7 @@ final class PostgresRestoreTarget implements RestoreTarget {
       if (schemas.isEmpty() && readableInJava(session)) {
         loadDataFromArchive(session, load, headCopy, headBytes);
       } else {
-        runWithStdin(session, data, env, PostgresSource.PART_CUSTOM, load::load, true, headCopy, headBytes);
+        runWithStdin(session, data, env, PostgresSource.PART_CUSTOM, load::load, true, headCopy, headBytes, false);
       }
       // a data section that loaded no table although the backup recorded rows would be a silent loss: refuse it
       if (load.tablesLoaded() == 0 && recordedRows(session.manifest().sourceMetadata()) > 0) {
@@ -970,7 +971,7 @@ final class PostgresRestoreTarget implements RestoreTarget {
    */
   private long runHeadOnly(RestoreSession session, List<String> cmd, Map<String, String> env) throws IOException {
     try {
-      return runWithStdin(session, cmd, env, PostgresSource.PART_CUSTOM, null, false, null, 0);
+      return runWithStdin(session, cmd, env, PostgresSource.PART_CUSTOM, null, false, null, 0, false);
     } catch (SourceException failed) {
       throw damagedOr(session, failed);
     }
@@ -1071,7 +1072,7 @@ final class PostgresRestoreTarget implements RestoreTarget {
    */
   private void runWithStdin(RestoreSession session, List<String> cmd, Map<String, String> env, @Nullable String part)
       throws IOException {
-    runWithStdin(session, cmd, env, part, null, true, null, 0);
+    runWithStdin(session, cmd, env, part, null, true, null, 0, false);
   }
 
   /**
@@ -1079,12 +1080,14 @@ final class PostgresRestoreTarget implements RestoreTarget {
    * kills the child and fails the run. With {@code readWholePart=false} the part is read only as far as the child
    * reads it (a child that needs only the archive's head), so it is not verified here: the caller must read it whole
    * in another run. With {@code headCopy}, the first {@code headBytes} bytes of the part are also written there.
+   * With {@code reblock}, the child reads the custom archive with its data blocks joined ({@link
+   * CustomArchive#reblocked}).
    *
    * @return the bytes of the part written to the child's stdin
    */
   private long runWithStdin(RestoreSession session, List<String> cmd, Map<String, String> env, @Nullable String part,
-      @Nullable StdoutConsumer consumer, boolean readWholePart, @Nullable OutputStream headCopy, long headBytes)
-      throws IOException {
+      @Nullable StdoutConsumer consumer, boolean readWholePart, @Nullable OutputStream headCopy, long headBytes,
+      boolean reblock) throws IOException {
     long fed = 0;
     long headLeft = headCopy == null ? 0 : headBytes;
     int[] items = {0};
@@ -1142,7 +1145,7 @@ final class PostgresRestoreTarget implements RestoreTarget {
                 + e.getMessage() + "\n" + child.describeExit(rc), e);
           }
         } else {
-          try (InputStream in = session.openPart(part);
+          try (InputStream in = reblock ? CustomArchive.reblocked(session.openPart(part)) : session.openPart(part);
               Prefetcher chunks = new Prefetcher(in, 128 * 1024, 8, child.name() + "-feed")) {
             byte[] held = chunks.next();
             while (held != null) {

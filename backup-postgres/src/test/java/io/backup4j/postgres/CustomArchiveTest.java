@@ -161,4 +161,47 @@ class CustomArchiveTest {
     assertThatThrownBy(() -> ours(other)).isInstanceOf(IntegrityException.class)
         .hasMessageContaining("not the one its table of contents announces");
   }
+
+  @Test
+  void theReblockedArchiveIsTheSameArchiveToPgRestoreInFewerDataBlocks(@TempDir Path tmp) throws Exception {
+    String big = PgTestSupport.uniqueDb("big");
+    pg.createDatabase(big);
+    // small rows around rows larger than a joined block, which pass through in blocks of their own
+    pg.execute(big, """
+        CREATE TABLE t (id int PRIMARY KEY, v text);
+        INSERT INTO t SELECT i, md5(i::text) FROM generate_series(1, 5000) i;
+        INSERT INTO t SELECT 100000 + i, repeat(md5(i::text), 4000 + i) FROM generate_series(1, 3) i;
+        INSERT INTO t SELECT i, md5(i::text) FROM generate_series(5001, 9000) i;""");
+    for (String db : List.of(DB, big)) {
+      byte[] archive = dump(db, "--compress=0");
+      byte[] joined = CustomArchive.reblocked(new ByteArrayInputStream(archive)).readAllBytes();
+      Path original = tmp.resolve(db + ".pgc");
+      Path rewritten = tmp.resolve(db + "-joined.pgc");
+      Files.write(original, archive);
+      Files.write(rewritten, joined);
+
+      // what pg_restore executes from it is the same, row for row
+      assertThat(statementsAndRows(pgRestoreData(rewritten))).isEqualTo(statementsAndRows(pgRestoreData(original)));
+      assertThat(statementsAndRows(ours(joined))).isEqualTo(statementsAndRows(ours(archive)));
+      // one length (a sign byte and 4 bytes) per row before; per 64 KiB of rows after
+      assertThat(archive.length - joined.length).as(db).isGreaterThan(5 * 8_000);
+    }
+    // cut short, it still fails
+    byte[] archive = dump(big, "--compress=0");
+    for (int cut : new int[] {archive.length - 1, archive.length / 2, archive.length - 200_000}) {
+      assertThatThrownBy(() -> CustomArchive.reblocked(new ByteArrayInputStream(Arrays.copyOf(archive, cut)))
+          .readAllBytes()).isInstanceOfAny(IntegrityException.class, java.io.EOFException.class);
+    }
+  }
+
+  @Test
+  void anArchiveTheReblockingDoesNotTakePassesUnchanged() throws Exception {
+    String lo = PgTestSupport.uniqueDb("lo2");
+    pg.createDatabase(lo);
+    RichSchema.install(pg, lo, 100); // large objects among the rest
+    for (byte[] archive : List.of(dump(DB, "--compress=1"), dump(lo, "--compress=0"),
+        "PGDMX not an archive".getBytes(StandardCharsets.US_ASCII))) {
+      assertThat(CustomArchive.reblocked(new ByteArrayInputStream(archive)).readAllBytes()).isEqualTo(archive);
+    }
+  }
 }
