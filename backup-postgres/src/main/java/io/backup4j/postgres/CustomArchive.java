@@ -178,15 +178,14 @@ final class CustomArchive {
 
   /** See {@link #reblocked}. */
   private static final class Reblocked extends BulkInputStream {
-    private final java.io.BufferedInputStream src;
-    private final java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
-    private boolean recording = true;
+    private final InputStream src;
     private int intSize;
     private boolean started;
     private boolean passThrough;
     private boolean inMember;
     private long pendingLen = -1; // a block length read that did not fit the block being joined
     private long rawLeft; // bytes of a block larger than REBLOCK_SIZE still to copy through
+    // what was read from src and not handed on yet; the head is parsed from it too, so each byte is copied once here
     private final byte[] ib = new byte[128 * 1024];
     private int ip;
     private int il;
@@ -196,7 +195,7 @@ final class CustomArchive {
     private int clim;
 
     Reblocked(InputStream in) {
-      this.src = new java.io.BufferedInputStream(in, 128 * 1024);
+      this.src = in;
     }
 
     @Override
@@ -230,6 +229,13 @@ final class CustomArchive {
         return true;
       }
       if (passThrough) {
+        if (ip < il) { // read past the point where the head was found not taken
+          cur = ib;
+          cpos = ip;
+          clim = il;
+          ip = il;
+          return true;
+        }
         int n = src.read(ob, 0, ob.length);
         if (n < 0) {
           return false;
@@ -267,46 +273,44 @@ final class CustomArchive {
         if (len < 0 || len > Integer.MAX_VALUE) {
           throw new IntegrityException("the archive holds a data block of " + len + " bytes");
         }
-        if (len == 0) {
-          clim = end > data ? finish(hdr, end - data, end) : hdr;
-          clim = putInt(clim, 0);
-          inMember = false;
+        if (len == 0 || end - data + len > REBLOCK_SIZE) {
+          if (end > data) {
+            putInt(hdr, end - data); // the joined block
+            hdr = end;
+          }
+          if (len == 0) {
+            clim = putInt(hdr, 0);
+            inMember = false;
+          } else if (end > data) {
+            clim = end;
+            pendingLen = len; // starts the next block
+          } else {
+            clim = putInt(hdr, len); // a block larger than REBLOCK_SIZE: its length now, its bytes copied through
+            rawLeft = len;
+          }
           return true;
         }
-        if (end - data + len <= REBLOCK_SIZE) {
-          take(ob, end, (int) len);
-          end += (int) len;
-          continue;
-        }
-        if (end > data) {
-          clim = finish(hdr, end - data, end);
-          pendingLen = len; // starts the next block
-          return true;
-        }
-        clim = putInt(hdr, len); // a block larger than REBLOCK_SIZE: its length now, its bytes copied through
-        rawLeft = len;
-        return true;
+        take(ob, end, (int) len);
+        end += (int) len;
       }
     }
 
     /** Reads the header and table of contents, to hand them on unchanged; an archive not taken passes whole. */
     private void readHeadRecorded() throws IOException {
-      CustomArchive reader = new CustomArchive(new InputStream() {
-        @Override
-        public int read() throws IOException {
-          int b = src.read();
-          if (b >= 0 && recording) {
-            head.write(b);
-          }
-          return b;
-        }
-
+      java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
+      CustomArchive reader = new CustomArchive(new BulkInputStream() {
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
-          int n = src.read(b, off, len);
-          if (n > 0 && recording) {
-            head.write(b, off, n);
+          if (len == 0) {
+            return 0;
           }
+          if (!have(1)) {
+            return -1;
+          }
+          int n = Math.min(len, il - ip);
+          System.arraycopy(ib, ip, b, off, n);
+          head.write(ib, ip, n);
+          ip += n;
           return n;
         }
       });
@@ -316,7 +320,6 @@ final class CustomArchive {
       } catch (Unsupported notTaken) {
         passThrough = true;
       }
-      recording = false;
       cur = head.toByteArray();
       clim = cur.length;
     }
@@ -343,13 +346,9 @@ final class CustomArchive {
       if (!have(1 + intSize)) {
         throw new IntegrityException("the archive ends inside its data section: it is cut short");
       }
-      long v = 0;
-      for (int i = 0; i < intSize; i++) {
-        v |= (long) (ib[ip + 1 + i] & 0xff) << (8 * i);
-      }
-      boolean negative = ib[ip] != 0;
+      long v = decodeInt(ib, ip, intSize);
       ip += 1 + intSize;
-      return negative ? -v : v;
+      return v;
     }
 
     private void take(byte[] dst, int off, int n) throws IOException {
@@ -370,11 +369,15 @@ final class CustomArchive {
       }
       return at + 1 + intSize;
     }
+  }
 
-    private int finish(int hdr, int length, int end) {
-      putInt(hdr, length);
-      return end;
+  /** pg_dump's integer at {@code at}: a sign byte, then {@code intSize} bytes, least significant first. */
+  private static long decodeInt(byte[] b, int at, int intSize) {
+    long v = 0;
+    for (int i = 0; i < intSize; i++) {
+      v |= (long) (b[at + 1 + i] & 0xff) << (8 * i);
     }
+    return b[at] != 0 ? -v : v;
   }
 
   private static String nonNull(@Nullable String s, String what) {
@@ -550,11 +553,7 @@ final class CustomArchive {
     if (in.readNBytes(intBuf, 0, 1 + intSize) != 1 + intSize) {
       throw new EOFException("the archive ends early");
     }
-    long v = 0;
-    for (int i = 0; i < intSize; i++) {
-      v |= (long) (intBuf[1 + i] & 0xff) << (8 * i);
-    }
-    return intBuf[0] != 0 ? -v : v;
+    return decodeInt(intBuf, 0, intSize);
   }
 
   private @Nullable String readStr() throws IOException {
