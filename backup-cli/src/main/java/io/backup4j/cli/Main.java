@@ -17,6 +17,7 @@ import io.backup4j.core.Backups;
 import io.backup4j.core.KeepPolicy;
 import io.backup4j.core.ManifestJson;
 import io.backup4j.core.Providers;
+import io.backup4j.core.PreparedRestore;
 import io.backup4j.core.RestoreJob;
 import io.backup4j.crypto.AesGcmKeys;
 import java.io.PrintStream;
@@ -573,37 +574,19 @@ public final class Main implements Callable<Integer> {
       if ((target == null) == (targetDir == null)) {
         throw new ConfigurationException("give exactly one of --target <uri-or-directory> or --target-dir <directory>");
       }
+      String where = target != null ? target : targetDir;
       try (Backups backups = open(err)) {
-        Manifest m = resolve(backups, id);
-        String where = target != null ? target : targetDir;
-        RestoreJob.Builder job = RestoreJob.builder(where).verifyFirst(verifyFirst).cancellation(cancelOnSignal());
-        options.forEach(job::option);
-        if (targetDir != null && !"files".equals(m.sourceKind())) {
-          job.option("targetDir", "true"); // e.g. Redis: write dump.rdb instead of restoring into a server
+        Manifest m;
+        if (target != null && !verifyFirst) {
+          // the target opens (a database connects and authenticates) while the backup is looked up
+          try (PreparedRestore prepared = backups.prepareRestore(job(target, false))) {
+            m = resolve(backups, id);
+            prepared.restore(m.id());
+          }
+        } else {
+          m = resolve(backups, id);
+          backups.restore(m.id(), job(where, targetDir != null && !"files".equals(m.sourceKind())));
         }
-        if (overwrite) {
-          job.option("overwrite", "true");
-        }
-        if (create) {
-          job.option("create", "true");
-        }
-        if (clean) {
-          job.option("clean", "true");
-        }
-        if (tables != null) {
-          job.option("tables", tables);
-        }
-        if (schemaOnly) {
-          job.option("schemaOnly", "true");
-        }
-        if (dataOnly) {
-          job.option("dataOnly", "true");
-        }
-        if (jobs != null) {
-          job.option("jobs", Integer.toString(jobs));
-        }
-        transformOptionMap().forEach((t, kv) -> kv.forEach((k, v) -> job.transformOption(t, k, v)));
-        backups.restore(m.id(), job.build());
         if (json) {
           ObjectNode n = summary(m);
           n.put("restoredTo", Redaction.redact(where));
@@ -614,6 +597,38 @@ public final class Main implements Callable<Integer> {
         }
       }
       return ExitCodes.OK;
+    }
+
+    /** The restore job the options describe; {@code asDirectory}: write the backup's files (e.g. dump.rdb). */
+    private RestoreJob job(String where, boolean asDirectory) {
+      RestoreJob.Builder job = RestoreJob.builder(where).verifyFirst(verifyFirst).cancellation(cancelOnSignal());
+      options.forEach(job::option);
+      if (asDirectory) {
+        job.option("targetDir", "true"); // e.g. Redis: write dump.rdb instead of restoring into a server
+      }
+      if (overwrite) {
+        job.option("overwrite", "true");
+      }
+      if (create) {
+        job.option("create", "true");
+      }
+      if (clean) {
+        job.option("clean", "true");
+      }
+      if (tables != null) {
+        job.option("tables", tables);
+      }
+      if (schemaOnly) {
+        job.option("schemaOnly", "true");
+      }
+      if (dataOnly) {
+        job.option("dataOnly", "true");
+      }
+      if (jobs != null) {
+        job.option("jobs", Integer.toString(jobs));
+      }
+      transformOptionMap().forEach((t, kv) -> kv.forEach((k, v) -> job.transformOption(t, k, v)));
+      return job.build();
     }
   }
 

@@ -498,25 +498,79 @@ public final class Backups implements AutoCloseable {
    * @throws IntegrityException if a part is missing, damaged or cannot be decoded (with the right keys)
    */
   public void restore(BackupId id, RestoreJob job) {
+    restore(id, job, null, null);
+  }
+
+  /**
+   * Opens {@code job}'s target before the backup to restore is chosen, so that what the target does first without
+   * the backup overlaps choosing it (reading the catalog, e.g. to find the latest backup of a set). For PostgreSQL
+   * that is connecting and authenticating, on a thread of its own. The target's provider is the one installed for
+   * the target's URI scheme; a target without one (a directory) is opened by {@link PreparedRestore#restore} as
+   * {@link #restore(BackupId, RestoreJob)} would. Close the result if it is not used.
+   *
+   * @throws io.backup4j.api.ConfigurationException if the target or its options are invalid
+   */
+  public PreparedRestore prepareRestore(RestoreJob job) {
+    Objects.requireNonNull(job, "job is null");
+    String scheme = schemeOf(job.target());
+    if (scheme == null || !providers.sourceNames().contains(scheme)) {
+      return new PreparedRestore(this, job, null, null);
+    }
+    SourceProvider provider = providers.source(scheme);
+    return new PreparedRestore(this, job, provider, provider.openTarget(job.target(), job.targetOptions(), context));
+  }
+
+  /** The URI scheme of a restore target, lower case, or null (a path; a drive letter is no scheme). */
+  private static @Nullable String schemeOf(String target) {
+    int colon = target.indexOf(':');
+    if (colon < 2 || !target.substring(0, colon).matches("[A-Za-z][A-Za-z0-9+.-]*")) {
+      return null;
+    }
+    return target.substring(0, colon).toLowerCase(Locale.ROOT);
+  }
+
+  /**
+   * The restore itself; {@code early}, if given, is a target {@code earlyProvider} opened for {@code job} before
+   * the backup was chosen. It is used if the backup's kind has that provider, and closed in any case.
+   */
+  void restore(BackupId id, RestoreJob job, @Nullable SourceProvider earlyProvider, @Nullable RestoreTarget early) {
     Instant started = Instant.now();
-    Manifest manifest = manifest(id);
+    Manifest manifest;
+    try {
+      manifest = manifest(id);
+    } catch (RuntimeException | Error e) {
+      closeQuietly(early, "restore target");
+      throw e;
+    }
     events.emit(new BackupEvent.Started(Operation.RESTORE, id, manifest.sourceIdentity() + " -> " + Redaction.redact(job.target())));
     RestoreSessionImpl session = null;
+    RestoreTarget target = early;
     try {
       if (job.verifyFirst()) {
         verify(id, job.transformOptions());
       }
       SourceProvider provider = providers.source(manifest.sourceKind());
-      List<Transform> transforms = restoreTransforms(manifest, job.transformOptions());
-      session = new RestoreSessionImpl(manifest, sink(false), transforms, job.cancellation());
-      try (RestoreTarget target = provider.openTarget(job.target(), job.targetOptions(), context)) {
-        target.restore(session);
+      if (target != null && provider != earlyProvider) {
+        // a backup of another kind than the target's scheme names: its own provider judges the target
+        RestoreTarget other = target;
+        target = null;
+        other.close();
+      }
+      if (target == null) {
+        target = provider.openTarget(job.target(), job.targetOptions(), context);
+      }
+      try (RestoreTarget t = target) {
+        target = null; // closed by this block
+        List<Transform> transforms = restoreTransforms(manifest, job.transformOptions());
+        session = new RestoreSessionImpl(manifest, sink(false), transforms, job.cancellation());
+        t.restore(session);
       }
       job.cancellation().throwIfCancelled();
       session.verifyPartsReadOnlyInPart();
       events.emit(new BackupEvent.Finished(Operation.RESTORE, id, manifest.rawSize(), manifest.storedSize(),
           Duration.between(started, Instant.now())));
     } catch (RuntimeException | IOException | Error e) {
+      closeQuietly(target, "restore target");
       BackupException failure = asBackupException(e, "restore of backup " + id);
       events.emit(new BackupEvent.Failed(Operation.RESTORE, id, failure));
       throw failure;

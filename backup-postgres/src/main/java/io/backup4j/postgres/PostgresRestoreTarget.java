@@ -28,6 +28,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
@@ -81,6 +84,15 @@ final class PostgresRestoreTarget implements RestoreTarget {
   private boolean archiveNoOwner;
   /** With {@code tables}: the recorded dependents, without the types and functions the target already has. */
   private @Nullable List<TableDependents> dependencies;
+  /** The maintenance database's connection: where the restore asks its first questions and creates databases. */
+  private final ConnectionSpec adminSpec;
+  /**
+   * The admin connection and the server's first answers, opened on a thread of its own from the constructor on:
+   * connecting and authenticating (SCRAM's 4096 rounds in a fresh JVM take a tenth of a second) do not depend on
+   * the backup, so they overlap what the engine does until {@link #restore} (reading the manifest, the keys).
+   */
+  private final CompletableFuture<AdminFacts> admin;
+  private final AtomicBoolean adminTaken = new AtomicBoolean();
 
   PostgresRestoreTarget(String target, Map<String, String> optionValues, @Nullable Supplier<char[]> password,
       @Nullable ProviderContext context) {
@@ -116,6 +128,9 @@ final class PostgresRestoreTarget implements RestoreTarget {
     if (options.bool("verifyRowCounts", false) && schemaOnly) {
       throw new ConfigurationException("verifyRowCounts needs data: it cannot be combined with schemaOnly");
     }
+    String maintenance = options.string("maintenanceDatabase");
+    this.adminSpec = spec.withDatabase(maintenance == null ? "postgres" : maintenance);
+    this.admin = openAdminAsync(adminSpec, spec);
   }
 
   @Override
@@ -132,9 +147,6 @@ final class PostgresRestoreTarget implements RestoreTarget {
     archiveNoOwner = recordedDumpOptions(meta).contains("--no-owner");
     int dumpMajor = Integer.parseInt(meta.getOrDefault("postgres.pgDumpMajor", "0"));
     Path binDir = options.path("binDir");
-    String maintenance = options.string("maintenanceDatabase") == null ? "postgres"
-        : Objects.requireNonNull(options.string("maintenanceDatabase"));
-    ConnectionSpec adminSpec = spec.withDatabase(maintenance);
 
     String tool = format.equals("plain") ? "psql" : "pg_restore";
     PgTool.prefetch(tool, binDir); // the candidates answer while we connect
@@ -145,19 +157,11 @@ final class PostgresRestoreTarget implements RestoreTarget {
     boolean swap = false;
     int serverMajor;
     PgTool exe;
-    try (Connection admin = Jdbc.connect(adminSpec, null)) {
-      boolean exists;
-      try (PreparedStatement ps = admin.prepareStatement("SELECT current_setting('server_version_num')::int,"
-          + " (SELECT rolsuper FROM pg_roles WHERE rolname = current_user),"
-          + " EXISTS (SELECT 1 FROM pg_database WHERE datname = ?)")) {
-        ps.setString(1, spec.database());
-        try (ResultSet rs = ps.executeQuery()) {
-          rs.next();
-          serverMajor = PgTool.majorOf(rs.getInt(1));
-          superuser = rs.getBoolean(2);
-          exists = rs.getBoolean(3);
-        }
-      }
+    AdminFacts facts = takeAdmin();
+    try (Connection admin = facts.connection()) {
+      serverMajor = PgTool.majorOf(facts.serverVersionNum());
+      superuser = facts.superuser();
+      boolean exists = facts.exists();
       // before anything is created: an archive no installed client can read fails here, leaving the server as it was
       exe = PgTool.find(tool, Math.max(dumpMajor, 1), "the archive (written by pg_dump "
           + meta.getOrDefault("postgres.pgDumpVersion", "?") + ")", binDir);
@@ -999,6 +1003,84 @@ final class PostgresRestoreTarget implements RestoreTarget {
       sum += Math.max(0, v);
     }
     return sum;
+  }
+
+  @Override
+  public void close() {
+    if (adminTaken.compareAndSet(false, true)) {
+      // never restored (a failure before, or the engine chose another target): close it once it is open
+      admin.thenAccept(facts -> closeQuietly(facts.connection()));
+    }
+  }
+
+  /** The admin connection with the server's version, whether the user is a superuser and whether the target exists. */
+  private record AdminFacts(Connection connection, int serverVersionNum, boolean superuser, boolean exists,
+      long openedAtNanos) {}
+
+  /** A connection older than this when the restore takes it is opened again (idle timeouts, stale answers). */
+  private static final long ADMIN_REUSE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+
+  private static CompletableFuture<AdminFacts> openAdminAsync(ConnectionSpec adminSpec, ConnectionSpec target) {
+    CompletableFuture<AdminFacts> f = new CompletableFuture<>();
+    Thread t = new Thread(() -> {
+      try {
+        f.complete(openAdmin(adminSpec, target));
+      } catch (RuntimeException | Error e) {
+        f.completeExceptionally(e);
+      }
+    }, "backup4j-postgres-connect");
+    t.setDaemon(true);
+    t.start();
+    return f;
+  }
+
+  private static AdminFacts openAdmin(ConnectionSpec adminSpec, ConnectionSpec target) {
+    Connection c = Jdbc.connect(adminSpec, null);
+    try (PreparedStatement ps = c.prepareStatement("SELECT current_setting('server_version_num')::int,"
+        + " (SELECT rolsuper FROM pg_roles WHERE rolname = current_user),"
+        + " EXISTS (SELECT 1 FROM pg_database WHERE datname = ?)")) {
+      ps.setString(1, target.database());
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return new AdminFacts(c, rs.getInt(1), rs.getBoolean(2), rs.getBoolean(3), System.nanoTime());
+      }
+    } catch (SQLException e) {
+      closeQuietly(c);
+      throw Jdbc.translate(e, "cannot prepare the restore into " + target.redacted());
+    } catch (RuntimeException | Error e) {
+      closeQuietly(c);
+      throw e;
+    }
+  }
+
+  /** Waits for the connection the constructor started; its failure is this restore's, with the same exception. */
+  private AdminFacts takeAdmin() {
+    if (!adminTaken.compareAndSet(false, true)) {
+      throw new IllegalStateException("a PostgreSQL restore target restores once; open another for the next restore");
+    }
+    AdminFacts facts;
+    try {
+      facts = admin.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      admin.thenAccept(f -> closeQuietly(f.connection()));
+      throw new CancelledException("the restore into " + spec.redacted() + " was interrupted while connecting", e);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof RuntimeException r) {
+        throw r;
+      }
+      if (cause instanceof Error err) {
+        throw err;
+      }
+      throw new SourceException("cannot connect to " + adminSpec.redacted(), cause);
+    }
+    if (System.nanoTime() - facts.openedAtNanos() > ADMIN_REUSE_NANOS) {
+      // the engine verified the whole backup first, or waited otherwise: ask again on a fresh connection
+      closeQuietly(facts.connection());
+      return openAdmin(adminSpec, spec);
+    }
+    return facts;
   }
 
   private static void closeQuietly(Connection c) {

@@ -244,6 +244,104 @@ class PostgresFaultTest {
     assertThat(pgDumpWasRunning).isTrue();
   }
 
+  /** Server connections with this application_name (the restore's own connections carry the target's). */
+  private long connectionsOf(String application) throws Exception {
+    try (var c = pg.connect("postgres");
+        var ps = c.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE application_name = ?")) {
+      ps.setString(1, application);
+      try (var rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  /**
+   * Waits until the server has {@code expected} connections named {@code application}: up to 20 s for one to open,
+   * 5 s for them to close (a connection left open would also close, later, once the driver's cleaner collects it).
+   */
+  private void awaitConnections(String application, long expected) throws Exception {
+    long seconds = expected == 0 ? 5 : 20;
+    long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+    while (connectionsOf(application) != expected) {
+      assertThat(System.nanoTime()).as("%s connection(s) named %s within %s s", expected, application, seconds)
+          .isLessThan(deadline);
+      Thread.sleep(20);
+    }
+  }
+
+  @Test
+  void preparedRestoreConnectsBeforeTheBackupIsChosenThenRestoresAndLeavesNoConnection(@TempDir Path repo)
+      throws Exception {
+    try (Backups b = PgTestSupport.backups(repo)) {
+      var m = b.backup(BackupJob.builder().source(pg.uri(DB)).build());
+      String db = PgTestSupport.uniqueDb("prepared");
+      String app = "b4j_" + db;
+      var job = io.backup4j.core.RestoreJob.builder(pg.uri(db) + "?application_name=" + app)
+          .option("create", "true").build();
+      try (io.backup4j.core.PreparedRestore prepared = b.prepareRestore(job)) {
+        // the admin connection is open (authenticated) before any backup was named
+        awaitConnections(app, 1);
+        assertThat(pg.databaseExists(db)).as("nothing created before the restore runs").isFalse();
+        prepared.restore(m.id());
+        assertThatThrownBy(() -> prepared.restore(m.id())).isInstanceOf(IllegalStateException.class)
+            .hasMessageContaining("runs once");
+      }
+      assertThat(io.backup4j.testkit.postgres.DatabaseFingerprint.tableDigests(pg, db, null))
+          .isEqualTo(io.backup4j.testkit.postgres.DatabaseFingerprint.tableDigests(pg, DB, null));
+      awaitConnections(app, 0);
+    }
+  }
+
+  @Test
+  void preparedRestoresThatFailOrNeverRunCloseTheirConnectionAndCreateNothing(@TempDir Path repo) throws Exception {
+    try (Backups b = PgTestSupport.backups(repo)) {
+      var m = b.backup(BackupJob.builder().source(pg.uri(DB)).sourceOption("schemaOnly", "true").build());
+
+      // prepared, then not run (e.g. the backup the caller looked for does not exist)
+      String unused = PgTestSupport.uniqueDb("unused");
+      String app = "b4j_" + unused;
+      var prepared = b.prepareRestore(io.backup4j.core.RestoreJob.builder(pg.uri(unused) + "?application_name="
+          + app).option("create", "true").build());
+      awaitConnections(app, 1);
+      prepared.close();
+      awaitConnections(app, 0);
+      assertThatThrownBy(() -> prepared.restore(m.id())).isInstanceOf(IllegalStateException.class);
+      // the same for the target itself, held on to, so that only its close() can have closed the connection (the
+      // driver's cleaner closes an unreachable one too, eventually)
+      String held = PgTestSupport.uniqueDb("held");
+      String app1 = "b4j_" + held;
+      PostgresRestoreTarget target = new PostgresRestoreTarget(pg.uri(held) + "?application_name=" + app1,
+          java.util.Map.of("create", "true"), null, null);
+      awaitConnections(app1, 1);
+      target.close();
+      awaitConnections(app1, 0);
+      assertThat(target.describe()).contains(held);
+
+      // a backup that is not in the repository: the restore fails and the early connection is closed
+      String missing = PgTestSupport.uniqueDb("missing");
+      String app2 = "b4j_" + missing;
+      try (var p = b.prepareRestore(io.backup4j.core.RestoreJob.builder(pg.uri(missing) + "?application_name="
+          + app2).option("create", "true").build())) {
+        awaitConnections(app2, 1);
+        assertThatThrownBy(() -> p.restore(io.backup4j.api.BackupId.of("20000101T000000Z-00000000")))
+            .isInstanceOf(io.backup4j.api.NotFoundException.class);
+        awaitConnections(app2, 0);
+      }
+      assertThat(pg.databaseExists(missing)).isFalse();
+
+      // a wrong password fails the restore as it fails without preparing: access denied, nothing created
+      String denied = PgTestSupport.uniqueDb("denied");
+      String uri = pg.uriWithoutPassword(denied).replace("postgres@", "postgres:not-the-password@");
+      try (var p = b.prepareRestore(io.backup4j.core.RestoreJob.builder(uri).option("create", "true").build())) {
+        assertThatThrownBy(() -> p.restore(m.id())).isInstanceOf(AccessDeniedException.class)
+            .hasMessageContaining("password")
+            .satisfies(e -> assertThat(e.getMessage()).doesNotContain("not-the-password"));
+      }
+      assertThat(pg.databaseExists(denied)).isFalse();
+    }
+  }
+
   @Test
   void compressedEncryptedBackupRestoresWithTheKeyAndAWrongKeyRestoresNothing(@TempDir Path repo, @TempDir Path keys)
       throws Exception {
