@@ -130,7 +130,7 @@ final class PostgresRestoreTarget implements RestoreTarget {
     }
     String maintenance = options.string("maintenanceDatabase");
     this.adminSpec = spec.withDatabase(maintenance == null ? "postgres" : maintenance);
-    this.admin = openAdminAsync(adminSpec, spec);
+    this.admin = onOwnThread(() -> openAdmin(adminSpec, spec));
   }
 
   @Override
@@ -838,20 +838,16 @@ final class PostgresRestoreTarget implements RestoreTarget {
     pre.add("--section=pre-data");
     pre.addAll(select);
     // the loader's connections are opened while pre-data runs (each took a fresh JVM 0.1-0.2 s, one after the other)
-    List<java.util.concurrent.CompletableFuture<Connection>> opening = new ArrayList<>();
+    List<CompletableFuture<Connection>> opening = new ArrayList<>();
     for (int i = 0; i < jobs; i++) {
-      opening.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> Jdbc.connect(into, null), r -> {
-        Thread t = new Thread(r, "backup4j-pg-connect");
-        t.setDaemon(true);
-        t.start();
-      }));
+      opening.add(onOwnThread(() -> Jdbc.connect(into, null)));
     }
     try {
       restoreCustomInSections(session, exe, env, into, base, select, pre, opening);
     } finally {
       // waits for connections still being made: one left open would keep a failed restore's database from being
       // dropped
-      for (java.util.concurrent.CompletableFuture<Connection> f : opening) {
+      for (CompletableFuture<Connection> f : opening) {
         try {
           closeQuietly(f.join());
         } catch (RuntimeException failedToConnect) {
@@ -863,7 +859,7 @@ final class PostgresRestoreTarget implements RestoreTarget {
 
   private void restoreCustomInSections(RestoreSession session, PgTool exe, Map<String, String> env,
       ConnectionSpec into, List<String> base, List<String> select, List<String> pre,
-      List<java.util.concurrent.CompletableFuture<Connection>> opening) throws IOException {
+      List<CompletableFuture<Connection>> opening) throws IOException {
     long headBytes = runHeadOnly(session, pre, env);
 
     // the script goes to stdout: pg_restore 12 and later want "--file=-" for that, older ones write to stdout
@@ -880,7 +876,7 @@ final class PostgresRestoreTarget implements RestoreTarget {
     Files.createFile(head, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     List<Connection> connections = new ArrayList<>();
     try (OutputStream headCopy = Files.newOutputStream(head, StandardOpenOption.WRITE)) {
-      for (java.util.concurrent.CompletableFuture<Connection> f : opening) {
+      for (CompletableFuture<Connection> f : opening) {
         try {
           connections.add(f.join());
         } catch (java.util.concurrent.CompletionException e) {
@@ -1020,18 +1016,13 @@ final class PostgresRestoreTarget implements RestoreTarget {
   /** A connection older than this when the restore takes it is opened again (idle timeouts, stale answers). */
   private static final long ADMIN_REUSE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
 
-  private static CompletableFuture<AdminFacts> openAdminAsync(ConnectionSpec adminSpec, ConnectionSpec target) {
-    CompletableFuture<AdminFacts> f = new CompletableFuture<>();
-    Thread t = new Thread(() -> {
-      try {
-        f.complete(openAdmin(adminSpec, target));
-      } catch (RuntimeException | Error e) {
-        f.completeExceptionally(e);
-      }
-    }, "backup4j-postgres-connect");
-    t.setDaemon(true);
-    t.start();
-    return f;
+  /** Connects (or does other work that waits on the server) on a daemon thread of its own. */
+  private static <T> CompletableFuture<T> onOwnThread(Supplier<T> work) {
+    return CompletableFuture.supplyAsync(work, r -> {
+      Thread t = new Thread(r, "backup4j-pg-connect");
+      t.setDaemon(true);
+      t.start();
+    });
   }
 
   private static AdminFacts openAdmin(ConnectionSpec adminSpec, ConnectionSpec target) {
