@@ -457,7 +457,7 @@ final class CustomArchive {
         }
         if (next == head.entries().size()) {
           if (in.read() >= 0) {
-            throw new IntegrityException("the archive holds more after its last data block; restore it with jobs=1");
+            throw new IntegrityException("the archive holds more after its last data block; restore it with jobs=1 and binaryCopy=false, which leaves the data to pg_restore");
           }
           done = true;
           return -1;

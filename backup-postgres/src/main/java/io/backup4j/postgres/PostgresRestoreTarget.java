@@ -66,7 +66,7 @@ final class PostgresRestoreTarget implements RestoreTarget {
   private static final int TOC_LIMIT = 64 << 20;
   static final Set<String> OPTIONS = Set.of("create", "clean", "tables", "schemas", "schemaOnly", "dataOnly", "jobs",
       "singleTransaction", "noOwner", "noPrivileges", "verifyRowCounts", "binDir", "password", "passwordFile",
-      "maintenanceDatabase", "assert", "disableTriggers");
+      "maintenanceDatabase", "assert", "disableTriggers", "binaryCopy");
 
   private final ConnectionSpec spec;
   private final Options options;
@@ -77,6 +77,7 @@ final class PostgresRestoreTarget implements RestoreTarget {
   private final boolean schemaOnly;
   private final boolean dataOnly;
   private final int jobs;
+  private final boolean binaryCopy;
   private final List<String> assertions;
   private boolean superuser;
   private boolean intoOwnDatabase;
@@ -107,6 +108,7 @@ final class PostgresRestoreTarget implements RestoreTarget {
       throw new ConfigurationException("postgres restore options schemaOnly and dataOnly exclude each other");
     }
     this.jobs = options.integer("jobs", 1, 1, 64);
+    this.binaryCopy = options.bool("binaryCopy", true);
     for (String b : List.of("singleTransaction", "noOwner", "noPrivileges", "verifyRowCounts", "disableTriggers")) {
       options.bool(b, false); // fail now, not half-way through a restore
     }
@@ -799,8 +801,11 @@ final class PostgresRestoreTarget implements RestoreTarget {
    * {@code jobs} connections ({@link ParallelDataLoad}); otherwise why not.
    */
   private @Nullable String streamedParallelLoad(Map<String, String> meta) {
-    if (jobs <= 1) {
-      return "jobs=1";
+    if (jobs <= 1 && !binaryCopy) {
+      return "jobs=1 with binaryCopy=false";
+    }
+    if (jobs <= 1 && singleTransaction(true)) {
+      return "singleTransaction=true";
     }
     if (!intoOwnDatabase) {
       return "the streamed parallel load runs only into a database of its own (create=true, or clean=true), which"
@@ -883,7 +888,7 @@ final class PostgresRestoreTarget implements RestoreTarget {
           throw e.getCause() instanceof RuntimeException r ? r : e;
         }
       }
-      ParallelDataLoad load = new ParallelDataLoad(connections, session, into.redacted());
+      ParallelDataLoad load = new ParallelDataLoad(connections, session, into.redacted(), binaryCopy);
       // --no-owner and --no-privileges change nothing in a data section; a schema selection does
       if (schemas.isEmpty() && readableInJava(session)) {
         loadDataFromArchive(session, load, headCopy, headBytes);
@@ -893,7 +898,7 @@ final class PostgresRestoreTarget implements RestoreTarget {
       // a data section that loaded no table although the backup recorded rows would be a silent loss: refuse it
       if (load.tablesLoaded() == 0 && recordedRows(session.manifest().sourceMetadata()) > 0) {
         throw new IntegrityException("the archive's data section, as written out for the loader, held no table data,"
-            + " although the backup recorded rows; restore it with jobs=1");
+            + " although the backup recorded rows; restore it with jobs=1 and binaryCopy=false, which leaves the data to pg_restore");
       }
     } catch (IOException | RuntimeException e) {
       Files.deleteIfExists(head);

@@ -64,6 +64,7 @@ class ParallelDataLoadTest {
     ParallelDataLoad load = loadInto(db, 2, script.toString());
 
     assertThat(load.tablesLoaded()).isEqualTo(3);
+    assertThat(load.tablesLoadedInBinary()).as("t and the non-empty u, as binary COPY").isEqualTo(2);
     assertThat(pg.queryValue(db, "SELECT count(*) FROM public.t")).isEqualTo(Integer.toString(rows));
     assertThat(pg.queryValue(db, "SELECT sum(id) FROM public.t")).isEqualTo(Long.toString((long) rows * (rows + 1) / 2));
     assertThat(pg.queryValue(db, "SELECT count(*) FROM public.t WHERE v IS NULL")).isEqualTo(Integer.toString(rows / 7));
@@ -73,6 +74,41 @@ class ParallelDataLoadTest {
     assertThat(pg.queryValue(db, "SELECT count(DISTINCT xmin::text) FROM public.t")).isEqualTo("2");
     assertThat(pg.queryValue(db, "SELECT last_value FROM public.s")).isEqualTo("42");
     assertThat(pg.queryValue(db, "SELECT string_agg(k, ',') FROM public.u")).isEqualTo("\\.");
+  }
+
+  @Test
+  void aValueBinaryCopyDoesNotConvertOrARowTooLargeForItSwitchesTheTableToTextAndLosesNothing() throws Exception {
+    String db = fresh("CREATE TABLE public.b (id int8, d date, v text); CREATE TABLE public.c (id int4, v text);"
+        + " CREATE DOMAIN public.email AS text CHECK (VALUE LIKE '%@%'); CREATE TABLE public.dm (id int, e public.email)");
+    StringBuilder script = new StringBuilder(PREAMBLE);
+    int rows = 40_000;
+    script.append("COPY public.b (id, d, v) FROM stdin;\n");
+    for (int i = 1; i <= rows; i++) {
+      // a date BC, which binary COPY leaves to the server's own parser, in the middle of the table
+      script.append(i).append('\t').append(i == 25_000 ? "0044-03-15 BC" : "2024-01-01").append('\t')
+          .append("row ").append(i).append(" tab\\tend").append('\n');
+    }
+    script.append("\\.\n");
+    script.append("COPY public.c (id, v) FROM stdin;\n");
+    script.append("1\tsmall\n2\t").append("y".repeat(9 << 20)).append("\n3\tafter\n\\.\n"); // a 9 MiB row
+    script.append("COPY public.dm (id, e) FROM stdin;\n1\ta@b\n2\t\\N\n\\.\n");
+    ParallelDataLoad load = loadInto(db, 1, script.toString());
+
+    assertThat(load.tablesLoaded()).isEqualTo(3);
+    assertThat(load.tablesLoadedInBinary()).isZero();
+    assertThat(pg.queryValue(db, "SELECT count(*) || ' ' || sum(id) || ' ' || count(DISTINCT v) FROM public.b"))
+        .isEqualTo(rows + " " + (long) rows * (rows + 1) / 2 + " " + rows);
+    assertThat(pg.queryValue(db, "SELECT d FROM public.b WHERE id = 25000")).isEqualTo("0044-03-15 BC");
+    assertThat(pg.queryValue(db, "SELECT v FROM public.b WHERE id = 7")).isEqualTo("row 7 tab\tend");
+    // the rows before the date went as binary COPY, the rest as text: two COPYs of one connection
+    assertThat(pg.queryValue(db, "SELECT count(DISTINCT xmin::text) FROM public.b")).isEqualTo("2");
+    assertThat(pg.queryValue(db, "SELECT count(*) FROM public.b WHERE id < 25000 AND xmin = (SELECT xmin FROM"
+        + " public.b WHERE id = 1)")).isGreaterThan("0");
+    assertThat(pg.queryValue(db, "SELECT string_agg(id || ':' || length(v), ',' ORDER BY id) FROM public.c"))
+        .isEqualTo("1:5,2:" + (9 << 20) + ",3:5");
+    assertThat(pg.queryValue(db, "SELECT count(DISTINCT xmin::text) FROM public.c")).isEqualTo("2");
+    assertThat(pg.queryValue(db, "SELECT string_agg(id || ':' || coalesce(e, 'null'), ',' ORDER BY id) FROM public.dm"))
+        .isEqualTo("1:a@b,2:null");
   }
 
   @Test
