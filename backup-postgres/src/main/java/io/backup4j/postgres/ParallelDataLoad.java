@@ -350,17 +350,25 @@ final class ParallelDataLoad {
   }
 
   /**
-   * Every table's columns and their type oids, by table and column name as {@code quote_ident} writes them (which
-   * is how pg_dump writes them too; a name written otherwise only misses, and its table loads as text).
+   * Every table's columns and the type oids of their binary form, by table and column name as {@code quote_ident}
+   * writes them (which is how pg_dump writes them too; a name written otherwise only misses, and its table loads as
+   * text). An enum's binary form is its label's text, like {@code text}'s; a domain's is its base type's (the
+   * server checks the domain's constraints on receipt as on text input); a domain over a domain, or over a type not
+   * of the base or enum kind, is 0, which {@link BinaryCopy} does not handle.
    */
   private static java.util.Map<String, java.util.Map<String, Integer>> readColumnTypes(Connection c)
       throws SQLException {
     java.util.Map<String, java.util.Map<String, Integer>> m = new java.util.HashMap<>();
     try (Statement st = c.createStatement();
         java.sql.ResultSet rs = st.executeQuery("SELECT pg_catalog.quote_ident(n.nspname) || '.'"
-            + " || pg_catalog.quote_ident(c.relname), pg_catalog.quote_ident(a.attname), a.atttypid::pg_catalog.int4"
+            + " || pg_catalog.quote_ident(c.relname), pg_catalog.quote_ident(a.attname),"
+            + " CASE t.typtype WHEN 'b' THEN t.oid WHEN 'e' THEN 'pg_catalog.text'::pg_catalog.regtype"
+            + "   WHEN 'd' THEN CASE bt.typtype WHEN 'b' THEN bt.oid WHEN 'e' THEN 'pg_catalog.text'::pg_catalog.regtype"
+            + "   ELSE 0 END ELSE 0 END::pg_catalog.int4"
             + " FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid"
             + " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+            + " JOIN pg_catalog.pg_type t ON t.oid = a.atttypid"
+            + " LEFT JOIN pg_catalog.pg_type bt ON bt.oid = t.typbasetype"
             + " WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped"
             + " AND n.nspname NOT IN ('pg_catalog', 'information_schema')")) {
       while (rs.next()) {
