@@ -7,10 +7,13 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
@@ -59,7 +62,7 @@ final class ParallelDataLoad {
   private boolean sentBinary;
   private final boolean binaryCopy;
   private final boolean[] openBinary;
-  private java.util.@Nullable Map<String, java.util.Map<String, Integer>> columnTypes;
+  private @Nullable Map<String, Map<String, Integer>> columnTypes;
   private @Nullable BinaryCopy binary;
   /** Rows held back for the binary COPY; {@link #pendRows} bytes of them are complete rows. */
   private final BinaryCopy.Out pend = new BinaryCopy.Out();
@@ -140,7 +143,8 @@ final class ParallelDataLoad {
     }
     if (!s.endsWith(";")) {
       throw new IntegrityException("the archive's data section holds a statement over several lines ("
-          + preview(s) + "), which the parallel load does not take apart; restore it with jobs=1 and binaryCopy=false, which leaves the data to pg_restore");
+          + preview(s) + "), which the parallel load does not take apart; restore it with jobs=1 and"
+          + " binaryCopy=false, which leaves the data to pg_restore");
     }
     Connection first = connections.get(0);
     if (s.startsWith("SET ") || s.startsWith("SELECT pg_catalog.set_config(")) {
@@ -334,7 +338,7 @@ final class ParallelDataLoad {
     if (columnTypes == null) {
       columnTypes = readColumnTypes(connections.get(0));
     }
-    java.util.Map<String, Integer> byName = columnTypes.get(cols.table());
+    Map<String, Integer> byName = columnTypes.get(cols.table());
     if (byName == null) {
       return null;
     }
@@ -356,14 +360,15 @@ final class ParallelDataLoad {
    * server checks the domain's constraints on receipt as on text input); a domain over a domain, or over a type not
    * of the base or enum kind, is 0, which {@link BinaryCopy} does not handle.
    */
-  private static java.util.Map<String, java.util.Map<String, Integer>> readColumnTypes(Connection c)
+  private static Map<String, Map<String, Integer>> readColumnTypes(Connection c)
       throws SQLException {
-    java.util.Map<String, java.util.Map<String, Integer>> m = new java.util.HashMap<>();
+    Map<String, Map<String, Integer>> m = new HashMap<>();
     try (Statement st = c.createStatement();
-        java.sql.ResultSet rs = st.executeQuery("SELECT pg_catalog.quote_ident(n.nspname) || '.'"
+        ResultSet rs = st.executeQuery("SELECT pg_catalog.quote_ident(n.nspname) || '.'"
             + " || pg_catalog.quote_ident(c.relname), pg_catalog.quote_ident(a.attname),"
             + " CASE t.typtype WHEN 'b' THEN t.oid WHEN 'e' THEN 'pg_catalog.text'::pg_catalog.regtype"
-            + "   WHEN 'd' THEN CASE bt.typtype WHEN 'b' THEN bt.oid WHEN 'e' THEN 'pg_catalog.text'::pg_catalog.regtype"
+            + "   WHEN 'd' THEN CASE bt.typtype WHEN 'b' THEN bt.oid"
+            + "     WHEN 'e' THEN 'pg_catalog.text'::pg_catalog.regtype"
             + "   ELSE 0 END ELSE 0 END::pg_catalog.int4"
             + " FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid"
             + " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
@@ -372,7 +377,7 @@ final class ParallelDataLoad {
             + " WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped"
             + " AND n.nspname NOT IN ('pg_catalog', 'information_schema')")) {
       while (rs.next()) {
-        m.computeIfAbsent(rs.getString(1), k -> new java.util.HashMap<>()).put(rs.getString(2), rs.getInt(3));
+        m.computeIfAbsent(rs.getString(1), k -> new HashMap<>()).put(rs.getString(2), rs.getInt(3));
       }
     }
     return m;

@@ -43,9 +43,12 @@ import org.jspecify.annotations.Nullable;
  * interrupted restore leaves nothing behind: a database this target created (with {@code create=true}, or the fresh
  * sibling of a {@code clean=true} restore) is dropped again, and a restore into an existing database runs in a
  * single transaction by default ({@code singleTransaction}; into a database of its own the default is off, which
- * spares the lock table and the WAL of one giant transaction for databases with many thousand tables). Custom-format archives stream from the verified part straight into pg_restore's stdin. With {@code jobs>1}
- * into a database of its own, a whole (UTF8) archive streams in sections, its data loaded over {@code jobs}
- * connections with the rows of one table split between them ({@link ParallelDataLoad}); otherwise {@code jobs>1}
+ * spares the lock table and the WAL of one giant transaction for databases with many thousand tables). Into a
+ * database of its own, a whole (UTF8) custom-format archive streams in sections, its data loaded by backup4j over
+ * {@code jobs} connections with the rows of one table split between them ({@link ParallelDataLoad}), as binary
+ * {@code COPY} where the column types allow ({@link BinaryCopy}, option {@code binaryCopy}); with {@code jobs=1}
+ * and {@code binaryCopy=false}, or into an existing database, custom-format archives stream from the verified part
+ * straight into pg_restore's stdin. Otherwise {@code jobs>1}
  * needs a seekable file (pg_restore cannot run parallel jobs from stdin), so the archive is then first spooled to a
  * 0600 file in the session's private temporary directory, and a warning says so. So is a selective restore
  * ({@code tables}, {@code schemas}, {@code schemaOnly}) into an existing database: pg_restore may commit it before
@@ -797,8 +800,8 @@ final class PostgresRestoreTarget implements RestoreTarget {
   }
 
   /**
-   * Null if a custom archive can be restored with {@code jobs>1} from the stream, in sections, loading its data over
-   * {@code jobs} connections ({@link ParallelDataLoad}); otherwise why not.
+   * Null if a custom archive can be restored from the stream in sections, loading its data over {@code jobs}
+   * connections ({@link ParallelDataLoad}; with {@code jobs=1} only for its binary COPY); otherwise why not.
    */
   private @Nullable String streamedParallelLoad(Map<String, String> meta) {
     if (jobs <= 1 && !binaryCopy) {
@@ -898,7 +901,8 @@ final class PostgresRestoreTarget implements RestoreTarget {
       // a data section that loaded no table although the backup recorded rows would be a silent loss: refuse it
       if (load.tablesLoaded() == 0 && recordedRows(session.manifest().sourceMetadata()) > 0) {
         throw new IntegrityException("the archive's data section, as written out for the loader, held no table data,"
-            + " although the backup recorded rows; restore it with jobs=1 and binaryCopy=false, which leaves the data to pg_restore");
+            + " although the backup recorded rows; restore it with jobs=1 and binaryCopy=false, which leaves the data"
+            + " to pg_restore");
       }
     } catch (IOException | RuntimeException e) {
       Files.deleteIfExists(head);

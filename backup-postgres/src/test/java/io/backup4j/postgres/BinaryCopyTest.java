@@ -91,7 +91,8 @@ class BinaryCopyTest {
       String digest = "SELECT md5(string_agg(x::text || (x.tstz AT TIME ZONE 'Asia/Kolkata')::text"
           + " || (x.tstz3 AT TIME ZONE 'America/New_York')::text, '|' ORDER BY id)) FROM ";
       assertThat(pg.queryValue(db, digest + "dst x")).isEqualTo(pg.queryValue(db, digest + "src x"));
-      assertThat(pg.queryValue(db, "SELECT count(*) FROM src sa JOIN dst da ON da.id = sa.id WHERE sa::text = da::text"))
+      assertThat(pg.queryValue(db,
+          "SELECT count(*) FROM src sa JOIN dst da ON da.id = sa.id WHERE sa::text = da::text"))
           .isEqualTo("20007");
     }
   }

@@ -110,7 +110,8 @@ class ParallelDataLoadTest {
   @Test
   void aValueBinaryCopyDoesNotConvertOrARowTooLargeForItSwitchesTheTableToTextAndLosesNothing() throws Exception {
     String db = fresh("CREATE TABLE public.b (id int8, d date, v text); CREATE TABLE public.c (id int4, v text);"
-        + " CREATE DOMAIN public.email AS text CHECK (VALUE LIKE '%@%'); CREATE TABLE public.dm (id int, e public.email)");
+        + " CREATE DOMAIN public.email AS text CHECK (VALUE LIKE '%@%');"
+        + " CREATE TABLE public.dm (id int, e public.email)");
     StringBuilder script = new StringBuilder(PREAMBLE);
     int rows = 40_000;
     script.append("COPY public.b (id, d, v) FROM stdin;\n");
