@@ -291,13 +291,10 @@ final class BinaryCopy {
         return true;
       }
       case FLOAT8 -> {
+        Double special = special(b, p, q);
         double d;
-        if (is(b, p, q, "NaN")) {
-          d = Double.NaN;
-        } else if (is(b, p, q, "Infinity")) {
-          d = Double.POSITIVE_INFINITY;
-        } else if (is(b, p, q, "-Infinity")) {
-          d = Double.NEGATIVE_INFINITY;
+        if (special != null) {
+          d = special;
         } else {
           if (!decimal(b, p, q)) {
             return false;
@@ -313,13 +310,10 @@ final class BinaryCopy {
         return true;
       }
       case FLOAT4 -> {
+        Double special = special(b, p, q);
         float f;
-        if (is(b, p, q, "NaN")) {
-          f = Float.NaN;
-        } else if (is(b, p, q, "Infinity")) {
-          f = Float.POSITIVE_INFINITY;
-        } else if (is(b, p, q, "-Infinity")) {
-          f = Float.NEGATIVE_INFINITY;
+        if (special != null) {
+          f = special.floatValue();
         } else {
           if (!decimal(b, p, q)) {
             return false;
@@ -423,6 +417,20 @@ final class BinaryCopy {
     return v;
   }
 
+  /** NaN, Infinity or -Infinity as the server writes them for floats and numerics, else null. */
+  private static @Nullable Double special(byte[] b, int p, int q) {
+    if (is(b, p, q, "NaN")) {
+      return Double.NaN;
+    }
+    if (is(b, p, q, "Infinity")) {
+      return Double.POSITIVE_INFINITY;
+    }
+    if (is(b, p, q, "-Infinity")) {
+      return Double.NEGATIVE_INFINITY;
+    }
+    return null;
+  }
+
   /**
    * Whether the text is a decimal float as the server writes it (digits, '.', 'e', signs); the Java parsers take
    * more (hex floats, a trailing 'd'), which must not slip through.
@@ -459,17 +467,9 @@ final class BinaryCopy {
    * -Infinity too), as the binary form: digit count, weight, sign, display scale, then base-10000 digits.
    */
   private static boolean numeric(byte[] b, int p, int q, Out out) {
-    int sign;
-    if (is(b, p, q, "NaN")) {
-      sign = 0xC000;
-    } else if (is(b, p, q, "Infinity")) {
-      sign = 0xD000;
-    } else if (is(b, p, q, "-Infinity")) {
-      sign = 0xF000;
-    } else {
-      sign = -1;
-    }
-    if (sign >= 0) {
+    Double special = special(b, p, q);
+    if (special != null) {
+      int sign = special.isNaN() ? 0xC000 : special > 0 ? 0xD000 : 0xF000;
       out.putInt(8);
       out.putShort(0);
       out.putShort(0);
