@@ -18,7 +18,11 @@ import org.jspecify.annotations.Nullable;
  * false for the whole run, which the caller then sends as text, unchanged, for the server to read (or reject) as it
  * always does. So a value is either converted to exactly the binary datum its text stands for, or not at all.
  * Text-like values (text, varchar, char, json, jsonb) are sent as their bytes after COPY's escapes are undone; the
- * server checks their encoding, length limits and syntax in its receive functions just as on text input.
+ * server checks their encoding, length limits and syntax in its receive functions just as on text input. Arrays of
+ * these types (but bytea) are read in the form the server writes them: braces, rectangular, lower bounds 1, elements
+ * quoted where needed, NULL unquoted.
+ *
+ * <p>Not thread-safe: it keeps scratch buffers for arrays; one thread uses an instance.
  */
 final class BinaryCopy {
   /** The binary COPY header: signature, flags, header extension length. */
@@ -67,7 +71,15 @@ final class BinaryCopy {
     return new BinaryCopy(typeOids.clone());
   }
 
+  /**
+   * Whether columns of this type are converted. A negative value stands for an array whose elements are of the
+   * type {@code -typeOid} (the catalog query in {@link ParallelDataLoad} gives arrays of base types so).
+   */
   static boolean handles(int typeOid) {
+    if (typeOid < 0) {
+      // elements of these types (not bytea: its escapes differ inside an array) are read from the array's text
+      return -typeOid != BYTEA && handles(-typeOid);
+    }
     return switch (typeOid) {
       case BOOL, BYTEA, INT8, INT2, INT4, TEXT, JSON, FLOAT4, FLOAT8, BPCHAR, VARCHAR, DATE, TIMESTAMP, TIMESTAMPTZ,
           NUMERIC, UUID, JSONB -> true;
@@ -153,11 +165,14 @@ final class BinaryCopy {
    * Converts the field starting at {@code p}, which must end with {@code stop}; returns the delimiter's index, or -1
    * if it cannot convert it.
    */
-  private static int field(byte[] b, int p, int end, int type, int stop, Out out) {
+  private int field(byte[] b, int p, int end, int type, int stop, Out out) {
     // a NULL is exactly \N
     if (p + 2 < end && b[p] == '\\' && b[p + 1] == 'N' && b[p + 2] == stop) {
       out.putInt(-1);
       return p + 2;
+    }
+    if (type < 0) {
+      return array(b, p, end, -type, stop, out);
     }
     return switch (type) {
       case TEXT, VARCHAR, BPCHAR, JSON -> text(b, p, end, stop, out, false);
@@ -254,6 +269,209 @@ final class BinaryCopy {
       }
     }
     return -1;
+  }
+
+  /** The most dimensions an array has (the server's MAXDIM). */
+  private static final int MAX_DIMS = 6;
+  private final Out unescaped = new Out();
+  private final Out elements = new Out();
+  private int[] elementAt = new int[64];
+  private final int[] dims = new int[MAX_DIMS];
+
+  /**
+   * An array field: COPY's escapes undone, then its text as the server writes it ({@code {1,NULL,3}},
+   * {@code {{"a b",""},{"q\"x",NULL}}}: rectangular, lower bounds 1, elements quoted when needed) as the binary
+   * form (dimensions, null flag, element type, dimension sizes and lower bounds, then the elements).
+   */
+  private int array(byte[] b, int p, int end, int elemType, int stop, Out out) {
+    unescaped.n = 0;
+    int q = text(b, p, end, stop, unescaped, false);
+    if (q < 0) {
+      return -1;
+    }
+    byte[] a = unescaped.a;
+    int from = 4; // after the length text() wrote
+    int to = unescaped.n;
+    elements.n = 0;
+    int count = 0;
+    int ndim = 0;
+    int depth = -1;
+    int[] items = new int[MAX_DIMS];
+    boolean hasNull = false;
+    boolean leaf = false; // whether the elements' depth is known (ndim fixed)
+    int i = from;
+    if (i >= to || a[i] != '{') {
+      return -1; // also a "[lb:ub]=" prefix: lower bounds other than 1
+    }
+    java.util.Arrays.fill(dims, -1);
+    while (i < to) {
+      byte x = a[i];
+      if (x == '{') {
+        if (leaf && depth + 1 >= ndim) {
+          return -1; // a sub-array where elements were
+        }
+        depth++;
+        if (depth >= MAX_DIMS) {
+          return -1;
+        }
+        items[depth] = 0;
+        i++;
+        if (i < to && a[i] == '}') {
+          if (depth != 0 || i + 1 != to) {
+            return -1; // only the whole array may be empty
+          }
+          i++;
+          depth--;
+          break;
+        }
+        continue;
+      }
+      if (depth < 0) {
+        return -1; // something after the closing brace
+      }
+      // an element at this depth
+      if (!leaf) {
+        leaf = true;
+        ndim = depth + 1;
+      } else if (depth != ndim - 1) {
+        return -1;
+      }
+      int start = elements.n;
+      if (x == '"') {
+        i++;
+        while (true) {
+          if (i >= to) {
+            return -1;
+          }
+          byte y = a[i];
+          if (y == '"') {
+            i++;
+            break;
+          }
+          if (y == '\\') {
+            if (++i >= to) {
+              return -1;
+            }
+            y = a[i];
+          }
+          elements.put(y);
+          i++;
+        }
+        elementAt = grow(elementAt, count);
+        elementAt[2 * count] = start;
+        elementAt[2 * count + 1] = elements.n - start;
+      } else {
+        int e = i;
+        while (e < to && a[e] != ',' && a[e] != '}') {
+          byte y = a[e];
+          if (y == '"' || y == '\\' || y == '{' || y == ' ' || y == '\t' || y == '\n' || y == '\r' || y == 11
+              || y == 12) {
+            return -1; // the server quotes such elements
+          }
+          e++;
+        }
+        if (e == i) {
+          return -1;
+        }
+        elementAt = grow(elementAt, count);
+        if (is(a, i, e, "NULL")) {
+          elementAt[2 * count] = 0;
+          elementAt[2 * count + 1] = -1;
+          hasNull = true;
+        } else {
+          if ((e - i == 4) && (a[i] | 0x20) == 'n' && (a[i + 1] | 0x20) == 'u' && (a[i + 2] | 0x20) == 'l'
+              && (a[i + 3] | 0x20) == 'l') {
+            return -1; // another spelling of NULL: the server's to read
+          }
+          elements.ensure(e - i);
+          System.arraycopy(a, i, elements.a, elements.n, e - i);
+          elements.n += e - i;
+          elementAt[2 * count] = start;
+          elementAt[2 * count + 1] = e - i;
+        }
+        i = e;
+      }
+      count++;
+      items[depth]++;
+      // after an element: ',' or the closing brace(s)
+      while (i < to && a[i] == '}') {
+        if (dims[depth] < 0) {
+          dims[depth] = items[depth];
+        } else if (dims[depth] != items[depth]) {
+          return -1; // not rectangular
+        }
+        depth--;
+        i++;
+        if (depth < 0) {
+          break;
+        }
+        items[depth]++;
+      }
+      if (depth < 0) {
+        break;
+      }
+      if (i >= to || a[i] != ',') {
+        return -1;
+      }
+      i++;
+      if (i < to && a[i] == '{' && depth + 1 >= ndim) {
+        return -1;
+      }
+    }
+    if (i != to || depth != -1) {
+      return -1;
+    }
+    // the binary form
+    int lenAt = out.n;
+    out.putInt(0);
+    int start = out.n;
+    out.putInt(ndim);
+    out.putInt(hasNull ? 1 : 0);
+    out.putInt(elemType);
+    for (int d = 0; d < ndim; d++) {
+      out.putInt(dims[d]);
+      out.putInt(1);
+    }
+    for (int k = 0; k < count; k++) {
+      int off = elementAt[2 * k];
+      int len = elementAt[2 * k + 1];
+      if (len < 0) {
+        out.putInt(-1);
+      } else if (!element(elements.a, off, off + len, elemType, out)) {
+        return -1;
+      }
+    }
+    out.setInt(lenAt, out.n - start);
+    return q;
+  }
+
+  private static int[] grow(int[] at, int count) {
+    return 2 * count + 1 < at.length ? at : Arrays.copyOf(at, at.length * 2);
+  }
+
+  /** One array element's text (its quotes and escapes undone) as a length-prefixed binary datum. */
+  private static boolean element(byte[] b, int p, int q, int type, Out out) {
+    switch (type) {
+      case TEXT, VARCHAR, BPCHAR, JSON, JSONB -> {
+        boolean jsonb = type == JSONB;
+        out.putInt(q - p + (jsonb ? 1 : 0));
+        if (jsonb) {
+          out.put(1);
+        }
+        out.ensure(q - p);
+        System.arraycopy(b, p, out.a, out.n, q - p);
+        out.n += q - p;
+        return true;
+      }
+      default -> {
+        for (int i = p; i < q; i++) {
+          if (b[i] == '\\' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+            return false;
+          }
+        }
+        return scalar(b, p, q, type, out);
+      }
+    }
   }
 
   private static boolean scalar(byte[] b, int p, int q, int type, Out out) {

@@ -357,8 +357,9 @@ final class ParallelDataLoad {
    * Every table's columns and the type oids of their binary form, by table and column name as {@code quote_ident}
    * writes them (which is how pg_dump writes them too; a name written otherwise only misses, and its table loads as
    * text). An enum's binary form is its label's text, like {@code text}'s; a domain's is its base type's (the
-   * server checks the domain's constraints on receipt as on text input); a domain over a domain, or over a type not
-   * of the base or enum kind, is 0, which {@link BinaryCopy} does not handle.
+   * server checks the domain's constraints on receipt as on text input); an array of a base type's elements is the
+   * element type's oid negated (see {@link BinaryCopy#handles}); a domain over a domain or an array, an array of
+   * enums, domains or composites, or any other kind is 0 or an oid {@link BinaryCopy} does not handle.
    */
   private static Map<String, Map<String, Integer>> readColumnTypes(Connection c)
       throws SQLException {
@@ -366,14 +367,18 @@ final class ParallelDataLoad {
     try (Statement st = c.createStatement();
         ResultSet rs = st.executeQuery("SELECT pg_catalog.quote_ident(n.nspname) || '.'"
             + " || pg_catalog.quote_ident(c.relname), pg_catalog.quote_ident(a.attname),"
-            + " CASE t.typtype WHEN 'b' THEN t.oid WHEN 'e' THEN 'pg_catalog.text'::pg_catalog.regtype"
-            + "   WHEN 'd' THEN CASE bt.typtype WHEN 'b' THEN bt.oid"
-            + "     WHEN 'e' THEN 'pg_catalog.text'::pg_catalog.regtype"
-            + "   ELSE 0 END ELSE 0 END::pg_catalog.int4"
+            // a user type's oid may not fit an int4: it is clamped, and no type BinaryCopy handles is near the ends
+            + " LEAST(GREATEST(CASE t.typtype WHEN 'b' THEN CASE WHEN t.typreceive = 'pg_catalog.array_recv'::pg_catalog.regproc"
+            + "     THEN CASE et.typtype WHEN 'b' THEN -(et.oid::pg_catalog.int8) ELSE 0 END"
+            + "     ELSE t.oid::pg_catalog.int8 END"
+            + "   WHEN 'e' THEN 25" // text
+            + "   WHEN 'd' THEN CASE bt.typtype WHEN 'b' THEN bt.oid::pg_catalog.int8 WHEN 'e' THEN 25 ELSE 0 END"
+            + "   ELSE 0 END, -2147483647), 2147483647)::pg_catalog.int4"
             + " FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid"
             + " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
             + " JOIN pg_catalog.pg_type t ON t.oid = a.atttypid"
             + " LEFT JOIN pg_catalog.pg_type bt ON bt.oid = t.typbasetype"
+            + " LEFT JOIN pg_catalog.pg_type et ON et.oid = t.typelem"
             + " WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped"
             + " AND n.nspname NOT IN ('pg_catalog', 'information_schema')")) {
       while (rs.next()) {

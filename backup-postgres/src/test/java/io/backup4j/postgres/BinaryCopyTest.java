@@ -25,7 +25,8 @@ class BinaryCopyTest {
   private static PostgresServer pg;
   private static final String COLUMNS = "id int8, i2 int2, i4 int4, b bool, f8 float8, f4 float4, n numeric,"
       + " n2 numeric(12,4), d date, ts timestamp, tstz timestamptz, tstz3 timestamptz(3), u uuid, by bytea, t text,"
-      + " vc varchar(20), ch char(6), j json, jb jsonb";
+      + " vc varchar(20), ch char(6), j json, jb jsonb, ai int4[], at text[], ats timestamptz[], an numeric[],"
+      + " a2 int8[], af float8[], au uuid[], ajb jsonb[], ab bool[], ad date[], avc varchar(5)[]";
 
   @BeforeAll
   static void start() throws Exception {
@@ -61,7 +62,20 @@ class BinaryCopyTest {
         + "   || chr(11) || chr(12) || ' ü € 😀 ' || repeat(chr(65 + i % 26), i % 40),"
         + " left('vc' || i, 20), left('c' || (i % 1000), 6),"
         + " ('{\"k\" :  ' || i || ', \"s\": \"a\\tb\"}')::json,"
-        + " jsonb_build_object('a', i, 'b', 'x' || chr(9) || 'y\\z', 'c', jsonb_build_array(1.5, null, true))"
+        + " jsonb_build_object('a', i, 'b', 'x' || chr(9) || 'y\\z', 'c', jsonb_build_array(1.5, null, true)),"
+        // arrays: empty, with NULLs, of two and three dimensions, elements that need quotes and escapes
+        + " CASE i % 5 WHEN 0 THEN NULL WHEN 1 THEN '{}' WHEN 2 THEN '{{{1,2}},{{3,4}}}' ELSE ARRAY[i, NULL, -i] END,"
+        + " ARRAY['a b', '', NULL, 'NULL', 'null', 'q\"x', 'back\\s', 'c,d', '{br}', ' lead', 'ü € ' || i,"
+        + "   chr(9) || 'tab' || chr(10)],"
+        + " ARRAY[timestamptz '1900-01-03 00:00:00+00' + random() * interval '60000 days', NULL, 'infinity'],"
+        + " ARRAY[round((random() * 1000)::numeric, 3), 'NaN', NULL, -0.001, 123456789012345678901234567890],"
+        + " ARRAY[ARRAY[i, i + 1], ARRAY[NULL, -i]]::int8[],"
+        + " ARRAY[random(), 'Infinity', '-0', 'NaN', 1e-300]::float8[],"
+        + " ARRAY[md5(i::text)::uuid],"
+        + " ARRAY[jsonb_build_object('k', i, 's', 'x\"y\\z'), 'null', '\"s\"', '[1, {}]']::jsonb[],"
+        + " ARRAY[true, NULL, false],"
+        + " ARRAY[date '2024-01-01' + i, 'infinity'],"
+        + " ARRAY['abc', 'de f', NULL]::varchar(5)[]"
         + " FROM generate_series(1, 20000) AS i");
     pg.execute(db, "INSERT INTO src VALUES"
         + " (-9223372036854775808, -32768, -2147483648, false, 'NaN', 'NaN', 'NaN', 0, '-infinity', '-infinity',"
@@ -182,6 +196,24 @@ class BinaryCopyTest {
     assertThat(convert(new int[] {25}, "a\tb\n")).isFalse(); // a field too many
     assertThat(BinaryCopy.forTypes(new int[] {25, 1186})).isNull(); // interval: not handled
     assertThat(BinaryCopy.forTypes(new int[0])).isNull();
+    assertThat(BinaryCopy.forTypes(new int[] {-17})).as("bytea[]: escapes differ inside an array").isNull();
+    assertThat(BinaryCopy.forTypes(new int[] {-1186})).isNull();
+    assertThat(convert(new int[] {-23}, "[0:1]={1,2}\n")).isFalse(); // lower bounds other than 1
+    assertThat(convert(new int[] {-23}, "{{1,2},{3}}\n")).isFalse(); // not rectangular
+    assertThat(convert(new int[] {-23}, "{1,{2}}\n")).isFalse();
+    assertThat(convert(new int[] {-23}, "{{1},2}\n")).isFalse();
+    assertThat(convert(new int[] {-23}, "{{}}\n")).isFalse();
+    assertThat(convert(new int[] {-23}, "{null}\n")).isFalse(); // the server writes NULL
+    assertThat(convert(new int[] {-23}, "{1,}\n")).isFalse();
+    assertThat(convert(new int[] {-23}, "{1} \n")).isFalse();
+    assertThat(convert(new int[] {-23}, "{ 1}\n")).isFalse();
+    assertThat(convert(new int[] {-25}, "{\"a\"x}\n")).isFalse();
+    assertThat(convert(new int[] {-25}, "{\"open}\n")).isFalse();
+    assertThat(convert(new int[] {-23}, "{{{{{{{1}}}}}}}\n")).isFalse(); // 7 dimensions
+    assertThat(convert(new int[] {-23}, "1 2\n")).isFalse(); // an int2vector's form
+    assertThat(convert(new int[] {-23}, "{}\n")).isTrue();
+    assertThat(convert(new int[] {-23}, "{{1,2},{3,NULL}}\n")).isTrue();
+    assertThat(convert(new int[] {-25}, "{\"a\\\\\\\"b\",NULL,\"NULL\",x}\n")).isTrue();
     // and these convert
     assertThat(convert(new int[] {25, 20, 1184}, "\\N\t\\N\t\\N\n")).isTrue();
     assertThat(convert(new int[] {25}, "\\x41\\101\\q\\\\\n")).isTrue();
@@ -230,8 +262,10 @@ class BinaryCopyTest {
   private static int[] columnOids(Connection c, String table) throws Exception {
     List<Integer> oids = new ArrayList<>();
     try (Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SELECT atttypid::int4 FROM pg_attribute WHERE attrelid = '" + table
-            + "'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum")) {
+        // as the loader's catalog query gives them: an array as its element type's oid negated
+        ResultSet rs = st.executeQuery("SELECT CASE WHEN t.typreceive = 'array_recv'::regproc THEN -t.typelem::int8"
+            + " ELSE t.oid::int8 END FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid WHERE attrelid = '"
+            + table + "'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum")) {
       while (rs.next()) {
         oids.add(rs.getInt(1));
       }

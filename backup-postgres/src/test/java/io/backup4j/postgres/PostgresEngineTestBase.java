@@ -115,7 +115,7 @@ abstract class PostgresEngineTestBase {
     }
     assertThat(DatabaseFingerprint.of(pg, db, pgDump)).isEqualTo(sourceFingerprint);
     // with jobs=1 too the data is loaded by backup4j (in sections), the tables of built-in column types as binary
-    // COPY, the others (arrays, composites, ...) as text
+    // COPY, the others (composites, ranges, ...) as text
     List<String> binary = events.stream()
         .filter(e -> e instanceof BackupEvent.SourceProgress p && p.unit().equals("tables loaded as binary COPY"))
         .map(e -> ((BackupEvent.SourceProgress) e).message()).toList();
