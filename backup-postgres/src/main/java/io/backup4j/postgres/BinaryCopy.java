@@ -277,6 +277,7 @@ final class BinaryCopy {
   private final Out elements = new Out();
   private int[] elementAt = new int[64];
   private final int[] dims = new int[MAX_DIMS];
+  private final int[] items = new int[MAX_DIMS];
 
   /**
    * An array field: COPY's escapes undone, then its text as the server writes it ({@code {1,NULL,3}},
@@ -296,14 +297,13 @@ final class BinaryCopy {
     int count = 0;
     int ndim = 0;
     int depth = -1;
-    int[] items = new int[MAX_DIMS];
     boolean hasNull = false;
     boolean leaf = false; // whether the elements' depth is known (ndim fixed)
     int i = from;
     if (i >= to || a[i] != '{') {
       return -1; // also a "[lb:ub]=" prefix: lower bounds other than 1
     }
-    java.util.Arrays.fill(dims, -1);
+    Arrays.fill(dims, -1);
     while (i < to) {
       byte x = a[i];
       if (x == '{') {

@@ -29,6 +29,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
@@ -887,7 +888,7 @@ final class PostgresRestoreTarget implements RestoreTarget {
       for (CompletableFuture<Connection> f : opening) {
         try {
           connections.add(f.join());
-        } catch (java.util.concurrent.CompletionException e) {
+        } catch (CompletionException e) {
           throw e.getCause() instanceof RuntimeException r ? r : e;
         }
       }
